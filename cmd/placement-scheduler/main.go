@@ -1,0 +1,37 @@
+// Command placement-scheduler is kube-scheduler with placement-scheduler's
+// plugins registered. Every kube-scheduler flag works as upstream documents it;
+// which plugins run is decided by the --config file's profiles.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"k8s.io/component-base/cli"
+	"k8s.io/kubernetes/cmd/kube-scheduler/app"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins"
+	"github.com/kube-placement/placement-scheduler/pkg/version"
+)
+
+func main() {
+	os.Exit(cli.Run(newCommand()))
+}
+
+func newCommand() *cobra.Command {
+	cmd := app.NewSchedulerCommand(plugins.SchedulerOptions()...)
+	cmd.Use = "placement-scheduler"
+	cmd.Short = "Kubernetes scheduler with placement-scheduler's plugins"
+	// Upstream's --version names only the Kubernetes release; operators also
+	// need ours, so --version is answered here before upstream sees it.
+	run := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if f := c.Flags().Lookup("version"); f != nil && f.Changed && f.Value.String() != "false" {
+			fmt.Fprintln(c.OutOrStdout(), version.String("placement-scheduler"))
+			return nil
+		}
+		return run(c, args)
+	}
+	return cmd
+}

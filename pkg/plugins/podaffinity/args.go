@@ -1,0 +1,56 @@
+package podaffinity
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/args"
+)
+
+// DefaultHardPodAffinityWeight is the weight an existing pod's required
+// affinity term adds to the score of the topology domain it is in, when the
+// incoming pod matches it; the in-tree default.
+const DefaultHardPodAffinityWeight int32 = 1
+
+// Args configure PlacementPodAffinity, in the shape of the in-tree
+// InterPodAffinityArgs.
+type Args struct {
+	// TypeMeta is accepted, and ignored, so args may carry apiVersion and kind.
+	metav1.TypeMeta `json:",inline"`
+
+	// HardPodAffinityWeight scores the symmetric side of required affinity:
+	// nodes near an existing pod whose required affinity the incoming pod
+	// satisfies gain this weight. 0 turns it off; at most 100. Default 1.
+	HardPodAffinityWeight *int32 `json:"hardPodAffinityWeight,omitempty"`
+
+	// IgnorePreferredTermsOfExistingPods scores with the incoming pod's
+	// preferred terms only, which is cheaper on large clusters.
+	IgnorePreferredTermsOfExistingPods bool `json:"ignorePreferredTermsOfExistingPods,omitempty"`
+}
+
+// ParseArgs decodes, defaults and validates raw plugin args; errors name the field.
+func ParseArgs(obj runtime.Object) (Args, error) {
+	var a Args
+	if err := args.Decode(Name, obj, &a); err != nil {
+		return Args{}, err
+	}
+	if a.HardPodAffinityWeight == nil {
+		w := DefaultHardPodAffinityWeight
+		a.HardPodAffinityWeight = &w
+	}
+	if err := a.validate(); err != nil {
+		return Args{}, err
+	}
+	return a, nil
+}
+
+func (a Args) validate() error {
+	if w := a.HardPodAffinityWeight; w != nil && (*w < 0 || *w > 100) {
+		err := field.Invalid(field.NewPath("hardPodAffinityWeight"), *w, "not in valid range [0-100]")
+		return fmt.Errorf("%s: invalid args: %w", Name, err)
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+// Package podaffinity implements PlacementPodAffinity: inter-pod affinity and
+// anti-affinity, required (Filter) and preferred (Score), including the rules
+// that pods already running impose on the incoming pod.
+package podaffinity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	listersv1 "k8s.io/client-go/listers/core/v1"
+	"k8s.io/klog/v2"
+	fwk "k8s.io/kube-scheduler/framework"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/gates"
+)
+
+const (
+	// Name is the plugin's name in the registry and in scheduler configurations.
+	Name = "PlacementPodAffinity"
+
+	// ErrReasonAffinity: no pod in the node's topology domain satisfies the
+	// incoming pod's required affinity. Evicting pods cannot add one, hence
+	// UnschedulableAndUnresolvable.
+	ErrReasonAffinity = "node(s) didn't match pod affinity rules"
+	// ErrReasonAntiAffinity: a pod in the node's domain matches the incoming
+	// pod's required anti-affinity. Evicting it can help: Unschedulable.
+	ErrReasonAntiAffinity = "node(s) didn't match pod anti-affinity rules"
+	// ErrReasonExistingAntiAffinity: a pod in the node's domain has required
+	// anti-affinity that the incoming pod matches. Evicting it can help.
+	ErrReasonExistingAntiAffinity = "node(s) didn't satisfy existing pods anti-affinity rules"
+)
+
+// PodAffinity is the plugin.
+type PodAffinity struct {
+	args       Args
+	snapshot   fwk.SharedLister
+	namespaces listersv1.NamespaceLister
+	gates      gates.Gates
+}
+
+var (
+	_ fwk.PreFilterPlugin   = &PodAffinity{}
+	_ fwk.FilterPlugin      = &PodAffinity{}
+	_ fwk.PreScorePlugin    = &PodAffinity{}
+	_ fwk.ScorePlugin       = &PodAffinity{}
+	_ fwk.EnqueueExtensions = &PodAffinity{}
+	_ fwk.SignPlugin        = &PodAffinity{}
+)
+
+// New builds the plugin. It reads the cycle's snapshot and the namespace
+// informer, both of which the handle must provide.
+func New(_ context.Context, obj runtime.Object, h fwk.Handle) (fwk.Plugin, error) {
+	a, err := ParseArgs(obj)
+	if err != nil {
+		return nil, err
+	}
+	if h.SnapshotSharedLister() == nil {
+		return nil, errors.New(Name + ": the framework handle has no snapshot lister")
+	}
+	if h.SharedInformerFactory() == nil {
+		return nil, errors.New(Name + ": the framework handle has no informer factory")
+	}
+	return &PodAffinity{
+		args:       a,
+		snapshot:   h.SnapshotSharedLister(),
+		namespaces: h.SharedInformerFactory().Core().V1().Namespaces().Lister(),
+		gates:      gates.Current(),
+	}, nil
+}
+
+// Name returns the plugin's name.
+func (*PodAffinity) Name() string { return Name }
+
+// resolveNamespaces turns a term's namespaceSelector into the namespaces it
+// selects now, so that matching an existing pod needs no namespace lookup.
+// An empty selector ({}) selects every namespace and is kept as is.
+func (pl *PodAffinity) resolveNamespaces(term *fwk.AffinityTerm) error {
+	if term.NamespaceSelector.Empty() {
+		return nil
+	}
+	list, err := pl.namespaces.List(term.NamespaceSelector)
+	if err != nil {
+		return fmt.Errorf("listing namespaces for a namespaceSelector: %w", err)
+	}
+	for _, ns := range list {
+		term.Namespaces.Insert(ns.Name)
+	}
+	term.NamespaceSelector = labels.Nothing()
+	return nil
+}
+
+func (pl *PodAffinity) resolveAll(terms []fwk.AffinityTerm) error {
+	for i := range terms {
+		if err := pl.resolveNamespaces(&terms[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// namespaceLabels returns the labels of namespace ns, which existing pods'
+// namespaceSelectors are matched against. A namespace the informer has not
+// seen has no labels.
+func (pl *PodAffinity) namespaceLabels(logger klog.Logger, ns string) labels.Set {
+	obj, err := pl.namespaces.Get(ns)
+	if err != nil {
+		logger.V(3).Info("Namespace not found; matching it as unlabelled", "namespace", ns, "err", err)
+		return nil
+	}
+	return labels.Merge(obj.Labels, nil)
+}
+
+// matchesAll reports whether pod matches every term; false for no terms.
+// Terms here have their namespaceSelector resolved, so no namespace labels
+// are needed.
+func matchesAll(terms []fwk.AffinityTerm, pod *v1.Pod) bool {
+	if len(terms) == 0 {
+		return false
+	}
+	for i := range terms {
+		if !terms[i].Matches(pod, nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// matchesAny reports whether pod matches at least one term.
+func matchesAny(terms []fwk.AffinityTerm, pod *v1.Pod) bool {
+	for i := range terms {
+		if terms[i].Matches(pod, nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// SignPod: pods with inter-pod terms cannot share results (their verdicts
+// depend on each other's placement). For other pods, existing pods' required
+// anti-affinity and preferred terms match on the incoming pod's labels, so the
+// labels are the signature even when preferred terms of existing pods are
+// ignored: signing less would let pods share a verdict they do not share.
+func (pl *PodAffinity) SignPod(_ context.Context, pod *v1.Pod) ([]fwk.SignFragment, *fwk.Status) {
+	if a := pod.Spec.Affinity; a != nil && (a.PodAffinity != nil || a.PodAntiAffinity != nil) {
+		return nil, fwk.NewStatus(fwk.Unschedulable, "pods with inter-pod affinity are not signable")
+	}
+	return []fwk.SignFragment{{Key: fwk.LabelsSignerName, Value: pod.Labels}}, nil
+}
