@@ -135,6 +135,8 @@ func (c *Cluster) WriteKubeconfig(path string) error {
 		CertificateAuthorityData: cfg.TLSClientConfig.CAData,
 		CertificateAuthority:     cfg.TLSClientConfig.CAFile,
 		InsecureSkipTLSVerify:    cfg.TLSClientConfig.Insecure,
+		// The serving certificate is issued for a fixed loopback name.
+		TLSServerName: cfg.TLSClientConfig.ServerName,
 	}
 	kc.AuthInfos["admin"] = &clientcmdapi.AuthInfo{
 		Token:                 cfg.BearerToken,

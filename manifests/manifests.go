@@ -1,0 +1,18 @@
+// Package manifests embeds the deployable files, so the sandbox and the tests
+// use exactly what operators deploy rather than a copy of it.
+package manifests
+
+import (
+	"embed"
+	_ "embed"
+)
+
+// SchedulerConfig is the KubeSchedulerConfiguration the Deployment mounts.
+//
+//go:embed scheduler-config.yaml
+var SchedulerConfig []byte
+
+// Examples holds examples/*.yaml: one file per placement feature.
+//
+//go:embed examples/*.yaml
+var Examples embed.FS

@@ -1,0 +1,145 @@
+// Package localscheduler runs placement-scheduler inside the current process,
+// through the same command-line and configuration path as the binary, so that
+// tests and the sandbox exercise what operators deploy.
+package localscheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+	"k8s.io/component-base/configz"
+	"k8s.io/klog/v2"
+	"k8s.io/kubernetes/cmd/kube-scheduler/app"
+	"k8s.io/kubernetes/cmd/kube-scheduler/app/options"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kube-placement/placement-scheduler/manifests"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins"
+)
+
+// Options describe one scheduler instance.
+type Options struct {
+	// Kubeconfig is the path of the kubeconfig the scheduler connects with.
+	Kubeconfig string
+	// Config is a KubeSchedulerConfiguration; nil means the one in manifests/.
+	// Its clientConnection.kubeconfig is replaced by Kubeconfig.
+	Config []byte
+	// LeaderElect keeps the configuration's leader election; otherwise the
+	// instance schedules at once, alone.
+	LeaderElect bool
+	// Flags are further kube-scheduler flags, e.g. --secure-port=0 or --v=4.
+	Flags []string
+	// Dir receives the effective configuration file; empty means a new
+	// temporary directory, removed by Stop.
+	Dir string
+}
+
+// Scheduler is a running instance.
+type Scheduler struct {
+	cancel context.CancelFunc
+	done   chan error
+	dir    string
+	ownDir bool
+}
+
+// Start sets the scheduler up and runs it in the background. Configuration
+// errors (unknown plugins, invalid args) are returned here, as the binary
+// would report them at start-up.
+func Start(ctx context.Context, o Options) (_ *Scheduler, err error) {
+	s := &Scheduler{dir: o.Dir}
+	if s.dir == "" {
+		if s.dir, err = os.MkdirTemp("", "placement-scheduler-"); err != nil {
+			return nil, err
+		}
+		s.ownDir = true
+	}
+	defer func() {
+		if err != nil && s.ownDir {
+			os.RemoveAll(s.dir)
+		}
+	}()
+	cfgPath, err := s.writeConfig(o)
+	if err != nil {
+		return nil, err
+	}
+
+	opts := options.NewOptions()
+	fs := pflag.NewFlagSet("placement-scheduler", pflag.ContinueOnError)
+	for _, set := range opts.Flags.FlagSets {
+		fs.AddFlagSet(set)
+	}
+	args := append([]string{"--config=" + cfgPath, fmt.Sprintf("--leader-elect=%t", o.LeaderElect)}, o.Flags...)
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("parsing scheduler flags: %w", err)
+	}
+	if err := opts.ComponentGlobalsRegistry.Set(); err != nil {
+		return nil, err
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	cc, sched, err := app.Setup(runCtx, opts, plugins.SchedulerOptions()...)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("setting up the scheduler: %w", err)
+	}
+	s.cancel = cancel
+	s.done = make(chan error, 1)
+	go func() {
+		s.done <- app.Run(runCtx, cc, sched)
+	}()
+	klog.FromContext(ctx).V(2).Info("In-process placement-scheduler started", "config", cfgPath)
+	return s, nil
+}
+
+// writeConfig stores the effective configuration: the given one with the
+// kubeconfig path filled in. Nothing else is changed.
+func (s *Scheduler) writeConfig(o Options) (string, error) {
+	raw := o.Config
+	if raw == nil {
+		raw = manifests.SchedulerConfig
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return "", fmt.Errorf("reading scheduler configuration: %w", err)
+	}
+	if doc == nil {
+		return "", errors.New("scheduler configuration is empty")
+	}
+	conn, _ := doc["clientConnection"].(map[string]any)
+	if conn == nil {
+		conn = map[string]any{}
+	}
+	conn["kubeconfig"] = o.Kubeconfig
+	doc["clientConnection"] = conn
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(s.dir, "scheduler-config.yaml")
+	return path, os.WriteFile(path, out, 0o600)
+}
+
+// Done is closed when the scheduler stopped; its error tells why.
+func (s *Scheduler) Done() <-chan error { return s.done }
+
+// Stop ends the scheduler and waits for it.
+func (s *Scheduler) Stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	if err := <-s.done; err != nil {
+		// app.Run reports a normal shutdown as an error; keep it for Done.
+		s.done <- err
+	}
+	s.cancel = nil
+	// The configz registry is process-global; free the name for the next instance.
+	configz.Delete("componentconfig")
+	if s.ownDir {
+		os.RemoveAll(s.dir)
+	}
+}

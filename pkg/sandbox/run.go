@@ -1,0 +1,97 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kube-placement/placement-scheduler/pkg/localcluster"
+	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
+)
+
+// Options tune Run.
+type Options struct {
+	// Keep leaves the control plane and the scheduler running after the report,
+	// until ctx ends; the kubeconfig path is printed for kubectl.
+	Keep bool
+	// Timeout bounds the wait for placements.
+	Timeout time.Duration
+}
+
+// Run starts a local control plane and placement-scheduler, creates the demo
+// nodes and the example pods, and prints where each pod went.
+func Run(ctx context.Context, out io.Writer, o Options) ([]Placement, error) {
+	if o.Timeout == 0 {
+		o.Timeout = 90 * time.Second
+	}
+	fmt.Fprintln(out, "Starting etcd and kube-apiserver in-process...")
+	cluster, err := localcluster.Start(ctx, localcluster.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer cluster.Stop()
+	kubeconfig := filepath.Join(cluster.Dir(), "kubeconfig")
+	if err := cluster.WriteKubeconfig(kubeconfig); err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cluster.Config)
+	if err != nil {
+		return nil, err
+	}
+
+	fmt.Fprintln(out, "Starting placement-scheduler with manifests/scheduler-config.yaml...")
+	sched, err := localscheduler.Start(ctx, localscheduler.Options{Kubeconfig: kubeconfig, Flags: []string{"--secure-port=0"}})
+	if err != nil {
+		return nil, err
+	}
+	defer sched.Stop()
+
+	nodes := Nodes()
+	if err := CreateNodes(ctx, cs, nodes); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "Created %d nodes over 3 zones (node-b2: disktype=ssd; node-c2: gpu=true, taint dedicated=gpu:NoSchedule).\n", len(nodes))
+
+	examples, err := Examples()
+	if err != nil {
+		return nil, err
+	}
+	names, err := createExamples(ctx, cs, examples)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "Applied %d example pods from manifests/examples; waiting for placement...\n\n", len(names))
+	if err := WaitSettled(ctx, cs, metav1.NamespaceDefault, names, 2*time.Second, o.Timeout); err != nil {
+		return nil, fmt.Errorf("waiting for the examples to be placed: %w", err)
+	}
+	placements, err := Collect(ctx, cs, metav1.NamespaceDefault, examples)
+	if err != nil {
+		return nil, err
+	}
+	if err := PrintTable(out, placements); err != nil {
+		return nil, err
+	}
+	if o.Keep {
+		fmt.Fprintf(out, "\nThe cluster stays up until you press Ctrl-C:\n  export KUBECONFIG=%s\n  kubectl get pods -o wide\n", kubeconfig)
+		<-ctx.Done()
+	}
+	return placements, nil
+}
+
+func createExamples(ctx context.Context, cs kubernetes.Interface, examples []Example) ([]string, error) {
+	var names []string
+	for _, ex := range examples {
+		for _, p := range ex.Pods {
+			if _, err := cs.CoreV1().Pods(metav1.NamespaceDefault).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+				return nil, fmt.Errorf("%s: creating pod %s: %w", ex.File, p.Name, err)
+			}
+			names = append(names, p.Name)
+		}
+	}
+	return names, nil
+}
