@@ -128,6 +128,20 @@ func (c *Cluster) startEtcd() (string, error) {
 
 // WriteKubeconfig writes an administrator kubeconfig for kubectl and clients.
 func (c *Cluster) WriteKubeconfig(path string) error {
+	return c.WriteKubeconfigAs(path, "", nil)
+}
+
+// ServiceAccountUser returns the user name and groups the apiserver gives
+// ServiceAccount namespace/name.
+func ServiceAccountUser(namespace, name string) (string, []string) {
+	return "system:serviceaccount:" + namespace + ":" + name,
+		[]string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"}
+}
+
+// WriteKubeconfigAs writes a kubeconfig whose requests impersonate user and
+// groups, so that a component can be run with exactly a given identity's
+// permissions (user "" means the administrator itself).
+func (c *Cluster) WriteKubeconfigAs(path, user string, groups []string) error {
 	cfg := c.Config
 	kc := clientcmdapi.NewConfig()
 	kc.Clusters["local"] = &clientcmdapi.Cluster{
@@ -144,6 +158,8 @@ func (c *Cluster) WriteKubeconfig(path string) error {
 		ClientKeyData:         cfg.TLSClientConfig.KeyData,
 		ClientCertificate:     cfg.TLSClientConfig.CertFile,
 		ClientKey:             cfg.TLSClientConfig.KeyFile,
+		Impersonate:           user,
+		ImpersonateGroups:     groups,
 	}
 	kc.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: "admin"}
 	kc.CurrentContext = "local"

@@ -11,10 +11,13 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/component-base/configz"
 	"k8s.io/klog/v2"
 	"k8s.io/kubernetes/cmd/kube-scheduler/app"
+	schedulerappconfig "k8s.io/kubernetes/cmd/kube-scheduler/app/config"
 	"k8s.io/kubernetes/cmd/kube-scheduler/app/options"
+	"k8s.io/kubernetes/pkg/scheduler"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-placement/placement-scheduler/manifests"
@@ -88,11 +91,44 @@ func Start(ctx context.Context, o Options) (_ *Scheduler, err error) {
 	}
 	s.cancel = cancel
 	s.done = make(chan error, 1)
-	go func() {
-		s.done <- app.Run(runCtx, cc, sched)
-	}()
+	if cc.LeaderElection == nil {
+		go func() { s.done <- app.Run(runCtx, cc, sched) }()
+	} else {
+		go func() { s.done <- runElected(runCtx, cc, sched) }()
+	}
 	klog.FromContext(ctx).V(2).Info("In-process placement-scheduler started", "config", cfgPath)
 	return s, nil
+}
+
+// runElected runs the scheduler only while it holds the configured lease.
+// app.Run would do the same but ends the whole process when leadership ends,
+// which is right for the binary and wrong for a test that stops one instance
+// of several; so the election is held here, with the same lock and timings,
+// and app.Run runs the leader's term without an election of its own.
+func runElected(ctx context.Context, cc *schedulerappconfig.CompletedConfig, sched *scheduler.Scheduler) error {
+	lec := *cc.LeaderElection
+	cc.LeaderElection = nil
+	cc.ComponentConfig.LeaderElection.LeaderElect = false
+	led, term := make(chan struct{}), make(chan error, 1)
+	lec.ReleaseOnCancel = true
+	lec.Callbacks = leaderelection.LeaderCallbacks{
+		OnStartedLeading: func(ctx context.Context) {
+			close(led)
+			term <- app.Run(ctx, cc, sched)
+		},
+		OnStoppedLeading: func() {},
+	}
+	elector, err := leaderelection.NewLeaderElector(lec)
+	if err != nil {
+		return fmt.Errorf("creating leader elector: %w", err)
+	}
+	elector.Run(ctx)
+	select {
+	case <-led:
+		return <-term
+	default:
+		return errors.New("stopped without leading")
+	}
 }
 
 // writeConfig stores the effective configuration: the given one with the
