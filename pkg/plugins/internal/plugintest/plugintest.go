@@ -1,0 +1,131 @@
+// Package plugintest runs scheduling plugins outside a scheduler, the way the
+// framework would within one cycle, so unit, differential and fuzz tests of
+// every plugin share one harness.
+package plugintest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/fake"
+	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/apis/config"
+	internalcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
+)
+
+// Cluster is a snapshot of nodes and pods with a framework handle over it.
+type Cluster struct {
+	Handle fwk.Handle
+	Nodes  []fwk.NodeInfo
+}
+
+// NewCluster builds a handle whose snapshot holds pods and nodes and whose
+// namespace lister serves namespaces.
+func NewCluster(tb testing.TB, pods []*v1.Pod, nodes []*v1.Node, namespaces []*v1.Namespace) *Cluster {
+	tb.Helper()
+	c, err := newCluster(context.Background(), pods, nodes, namespaces)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+func newCluster(ctx context.Context, pods []*v1.Pod, nodes []*v1.Node, namespaces []*v1.Namespace) (*Cluster, error) {
+	snapshot := internalcache.NewSnapshot(pods, nodes)
+	factory := informers.NewSharedInformerFactory(fake.NewClientset(), 0)
+	// Filling the indexer directly avoids starting informers in every case.
+	nsIndexer := factory.Core().V1().Namespaces().Informer().GetIndexer()
+	for _, ns := range namespaces {
+		if err := nsIndexer.Add(ns); err != nil {
+			return nil, err
+		}
+	}
+	fw, err := frameworkruntime.NewFramework(ctx, nil, &config.KubeSchedulerProfile{SchedulerName: "test"},
+		frameworkruntime.WithSnapshotSharedLister(snapshot),
+		frameworkruntime.WithInformerFactory(factory),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("building framework: %w", err)
+	}
+	infos, err := snapshot.NodeInfos().List()
+	if err != nil {
+		return nil, err
+	}
+	return &Cluster{Handle: fw, Nodes: infos}, nil
+}
+
+// NewCycleState returns an empty cycle state.
+func NewCycleState() fwk.CycleState { return framework.NewCycleState() }
+
+// Verdict is the outcome of PreFilter and Filter for one pod.
+type Verdict struct {
+	PreFilter *fwk.Status
+	Result    *fwk.PreFilterResult
+	// Nodes holds one Filter status per node of the cluster (nil: passes);
+	// empty when PreFilter rejected the pod or returned Skip.
+	Nodes []*fwk.Status
+}
+
+// Filter runs PreFilter (when pl has it) and then Filter on every node, as one
+// cycle does. A Skip from PreFilter means Filter does not run.
+func Filter(ctx context.Context, pl fwk.FilterPlugin, pod *v1.Pod, nodes []fwk.NodeInfo) (Verdict, fwk.CycleState) {
+	var v Verdict
+	state := NewCycleState()
+	if pre, ok := pl.(fwk.PreFilterPlugin); ok {
+		v.Result, v.PreFilter = pre.PreFilter(ctx, state, pod, nodes)
+		if !v.PreFilter.IsSuccess() {
+			return v, state
+		}
+	}
+	for _, n := range nodes {
+		v.Nodes = append(v.Nodes, pl.Filter(ctx, state, pod, n))
+	}
+	return v, state
+}
+
+// Score runs PreScore (when pl has it), Score on every node and
+// NormalizeScore, and returns the normalized scores. A Skip from PreScore
+// leaves every score at 0, as the framework does.
+func Score(ctx context.Context, pl fwk.ScorePlugin, pod *v1.Pod, nodes []fwk.NodeInfo) ([]int64, *fwk.Status) {
+	state := NewCycleState()
+	if pre, ok := pl.(fwk.PreScorePlugin); ok {
+		s := pre.PreScore(ctx, state, pod, nodes)
+		if s.IsSkip() {
+			return make([]int64, len(nodes)), nil
+		}
+		if !s.IsSuccess() {
+			return nil, s
+		}
+	}
+	list := make(fwk.NodeScoreList, len(nodes))
+	for i, n := range nodes {
+		score, s := pl.Score(ctx, state, pod, n)
+		if !s.IsSuccess() {
+			return nil, s
+		}
+		list[i] = fwk.NodeScore{Name: n.Node().Name, Score: score}
+	}
+	if ext := pl.ScoreExtensions(); ext != nil {
+		if s := ext.NormalizeScore(ctx, state, pod, list); !s.IsSuccess() {
+			return nil, s
+		}
+	}
+	out := make([]int64, len(list))
+	for i := range list {
+		out[i] = list[i].Score
+	}
+	return out, nil
+}
+
+// Describe renders a status for comparisons and failure messages.
+func Describe(s *fwk.Status) string {
+	if s.IsSuccess() {
+		return "Success"
+	}
+	return fmt.Sprintf("%s%q", s.Code(), s.Reasons())
+}

@@ -1,0 +1,41 @@
+package nodename_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	fwk "k8s.io/kube-scheduler/framework"
+	plfeature "k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
+	upstream "k8s.io/kubernetes/pkg/scheduler/framework/plugins/nodename"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/nodename"
+)
+
+// TestDifferentialAgainstInTree: same PreFilter node set and Filter verdicts.
+func TestDifferentialAgainstInTree(t *testing.T) {
+	g := plugintest.NewGen(plugintest.Seed(t))
+	ctx := context.Background()
+	fts := plfeature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate)
+	for i := 0; i < 10000; i++ {
+		nodes := g.Nodes(1 + g.Intn(8))
+		cluster := plugintest.NewCluster(t, nil, nodes, nil)
+		oracle, _ := upstream.New(ctx, nil, cluster.Handle, fts)
+		ours, _ := nodename.New(ctx, nil, cluster.Handle)
+		pod := g.NodePod(fmt.Sprintf("p%d", i), len(nodes))
+
+		want, _ := plugintest.Filter(ctx, oracle.(fwk.FilterPlugin), pod, cluster.Nodes)
+		got, _ := plugintest.Filter(ctx, ours.(fwk.FilterPlugin), pod, cluster.Nodes)
+		if fmt.Sprint(want.Result) != fmt.Sprint(got.Result) || plugintest.Describe(want.PreFilter) != plugintest.Describe(got.PreFilter) {
+			t.Fatalf("case %d nodeName %q: PreFilter in-tree %v %s, ours %v %s", i, pod.Spec.NodeName,
+				want.Result, plugintest.Describe(want.PreFilter), got.Result, plugintest.Describe(got.PreFilter))
+		}
+		for j := range cluster.Nodes {
+			if w, o := plugintest.Describe(want.Nodes[j]), plugintest.Describe(got.Nodes[j]); w != o {
+				t.Fatalf("case %d nodeName %q node %s: in-tree %s, ours %s", i, pod.Spec.NodeName, nodes[j].Name, w, o)
+			}
+		}
+	}
+}

@@ -1,0 +1,43 @@
+package tainttoleration_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	fwk "k8s.io/kube-scheduler/framework"
+	plfeature "k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
+	upstream "k8s.io/kubernetes/pkg/scheduler/framework/plugins/tainttoleration"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/tainttoleration"
+)
+
+// TestDifferentialAgainstInTree: same Filter code and reason on every node,
+// same normalized scores, on random taints and tolerations.
+func TestDifferentialAgainstInTree(t *testing.T) {
+	g := plugintest.NewGen(plugintest.Seed(t))
+	ctx := context.Background()
+	fts := plfeature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate)
+	for i := 0; i < 10000; i++ {
+		nodes := g.Nodes(1 + g.Intn(8))
+		cluster := plugintest.NewCluster(t, nil, nodes, nil)
+		oracle, _ := upstream.New(ctx, nil, cluster.Handle, fts)
+		ours, _ := tainttoleration.New(ctx, nil, cluster.Handle)
+		pod := g.NodePod(fmt.Sprintf("p%d", i), len(nodes))
+
+		want, _ := plugintest.Filter(ctx, oracle.(fwk.FilterPlugin), pod, cluster.Nodes)
+		got, _ := plugintest.Filter(ctx, ours.(fwk.FilterPlugin), pod, cluster.Nodes)
+		for j := range cluster.Nodes {
+			if w, o := plugintest.Describe(want.Nodes[j]), plugintest.Describe(got.Nodes[j]); w != o {
+				t.Fatalf("case %d node %v pod tolerations %v: in-tree %s, ours %s", i, nodes[j].Spec.Taints, pod.Spec.Tolerations, w, o)
+			}
+		}
+		wantScores, ws := plugintest.Score(ctx, oracle.(fwk.ScorePlugin), pod, cluster.Nodes)
+		gotScores, gs := plugintest.Score(ctx, ours.(fwk.ScorePlugin), pod, cluster.Nodes)
+		if fmt.Sprint(wantScores, plugintest.Describe(ws)) != fmt.Sprint(gotScores, plugintest.Describe(gs)) {
+			t.Fatalf("case %d tolerations %v: scores in-tree %v, ours %v", i, pod.Spec.Tolerations, wantScores, gotScores)
+		}
+	}
+}
