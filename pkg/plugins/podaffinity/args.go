@@ -26,8 +26,10 @@ type Args struct {
 	// satisfies gain this weight. 0 turns it off; at most 100. Default 1.
 	HardPodAffinityWeight *int32 `json:"hardPodAffinityWeight,omitempty"`
 
-	// IgnorePreferredTermsOfExistingPods scores with the incoming pod's
-	// preferred terms only, which is cheaper on large clusters.
+	// IgnorePreferredTermsOfExistingPods skips scoring for a pod that has no
+	// preferred terms of its own, sparing a walk over existing pods on large
+	// clusters. As in-tree, a pod with preferred terms is still scored against
+	// existing pods' terms too.
 	IgnorePreferredTermsOfExistingPods bool `json:"ignorePreferredTermsOfExistingPods,omitempty"`
 }
 

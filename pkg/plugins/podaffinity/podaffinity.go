@@ -58,6 +58,18 @@ func New(_ context.Context, obj runtime.Object, h fwk.Handle) (fwk.Plugin, error
 	if err != nil {
 		return nil, err
 	}
+	return NewWithArgs(h, a)
+}
+
+// NewWithArgs builds the plugin from decoded args.
+func NewWithArgs(h fwk.Handle, a Args) (*PodAffinity, error) {
+	if a.HardPodAffinityWeight == nil {
+		w := DefaultHardPodAffinityWeight
+		a.HardPodAffinityWeight = &w
+	}
+	if err := a.validate(); err != nil {
+		return nil, err
+	}
 	if h.SnapshotSharedLister() == nil {
 		return nil, errors.New(Name + ": the framework handle has no snapshot lister")
 	}

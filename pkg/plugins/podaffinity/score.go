@@ -58,7 +58,7 @@ func (sc *scorer) addTerms(terms []fwk.WeightedAffinityTerm, p *v1.Pod, nsLabels
 // p on node, both ways: the incoming pod's preferred terms matching p, and p's
 // terms (required affinity at the hard weight, preferred ones at theirs)
 // matching the incoming pod.
-func (sc *scorer) addExisting(p fwk.PodInfo, node *v1.Node, withExistingPreferred bool) {
+func (sc *scorer) addExisting(p fwk.PodInfo, node *v1.Node) {
 	if len(node.Labels) == 0 {
 		return
 	}
@@ -72,10 +72,8 @@ func (sc *scorer) addExisting(p fwk.PodInfo, node *v1.Node, withExistingPreferre
 			}
 		}
 	}
-	if withExistingPreferred {
-		sc.addTerms(p.GetPreferredAffinityTerms(), sc.pod, sc.nsLabels, node, 1)
-		sc.addTerms(p.GetPreferredAntiAffinityTerms(), sc.pod, sc.nsLabels, node, -1)
-	}
+	sc.addTerms(p.GetPreferredAffinityTerms(), sc.pod, sc.nsLabels, node, 1)
+	sc.addTerms(p.GetPreferredAntiAffinityTerms(), sc.pod, sc.nsLabels, node, -1)
 }
 
 // PreScore sums, per topology domain, the weight of every term relating the
@@ -85,6 +83,9 @@ func (pl *PodAffinity) PreScore(ctx context.Context, cs fwk.CycleState, pod *v1.
 	a := pod.Spec.Affinity
 	ownPreferred := a != nil && ((a.PodAffinity != nil && len(a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution) > 0) ||
 		(a.PodAntiAffinity != nil && len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) > 0))
+	// ignorePreferredTermsOfExistingPods only spares the walk over existing
+	// pods for a pod without preferred terms of its own; once the walk happens,
+	// existing pods' terms count as they do in-tree.
 	if pl.args.IgnorePreferredTermsOfExistingPods && !ownPreferred {
 		return fwk.NewStatus(fwk.Skip)
 	}
@@ -128,14 +129,13 @@ func (pl *PodAffinity) scoreExisting(sc *scorer, ownPreferred bool) error {
 	if err != nil {
 		return fmt.Errorf("%s: listing nodes: %w", Name, err)
 	}
-	withExisting := !pl.args.IgnorePreferredTermsOfExistingPods
 	for _, ni := range nodes {
 		pods := ni.GetPodsWithAffinity()
 		if ownPreferred {
 			pods = ni.GetPods()
 		}
 		for _, p := range pods {
-			sc.addExisting(p, ni.Node(), withExisting)
+			sc.addExisting(p, ni.Node())
 		}
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	internalcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
+	"k8s.io/kubernetes/pkg/scheduler/metrics"
 )
 
 // Cluster is a snapshot of nodes and pods with a framework handle over it.
@@ -36,6 +37,8 @@ func NewCluster(tb testing.TB, pods []*v1.Pod, nodes []*v1.Node, namespaces []*v
 }
 
 func newCluster(ctx context.Context, pods []*v1.Pod, nodes []*v1.Node, namespaces []*v1.Namespace) (*Cluster, error) {
+	// The framework's parallelizer reports to scheduler metrics, which must exist.
+	metrics.Register()
 	snapshot := internalcache.NewSnapshot(pods, nodes)
 	factory := informers.NewSharedInformerFactory(fake.NewClientset(), 0)
 	// Filling the indexer directly avoids starting informers in every case.

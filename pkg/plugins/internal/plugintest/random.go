@@ -197,3 +197,105 @@ func (g Gen) NodePod(name string, n int) *v1.Pod {
 	}
 	return pod
 }
+
+// Namespaces returns ns1..ns3 with random env labels.
+func (g Gen) Namespaces() []*v1.Namespace {
+	var out []*v1.Namespace
+	for i := 1; i <= 3; i++ {
+		ns := &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("ns%d", i), Labels: map[string]string{}}}
+		if g.Chance(0.8) {
+			ns.Labels["env"] = g.pick("prod", "dev")
+		}
+		out = append(out, ns)
+	}
+	return out
+}
+
+var podTopologyKeys = []string{v1.LabelHostname, "zone", "team"}
+
+// PodAffinityTerm returns a random inter-pod term.
+func (g Gen) PodAffinityTerm() v1.PodAffinityTerm {
+	t := v1.PodAffinityTerm{TopologyKey: g.pick(podTopologyKeys...)}
+	sel := &metav1.LabelSelector{}
+	switch g.Intn(3) {
+	case 0:
+		sel.MatchLabels = map[string]string{"app": g.pick("a", "b", "c")}
+	case 1:
+		sel.MatchExpressions = []metav1.LabelSelectorRequirement{{
+			Key: g.pick("app", "tier"), Operator: metav1.LabelSelectorOperator(g.pick("In", "NotIn", "Exists", "DoesNotExist")),
+		}}
+		if op := sel.MatchExpressions[0].Operator; op == metav1.LabelSelectorOpIn || op == metav1.LabelSelectorOpNotIn {
+			sel.MatchExpressions[0].Values = []string{g.pick("a", "b", "x", "y")}
+		}
+	}
+	if !g.Chance(0.05) {
+		t.LabelSelector = sel
+	}
+	switch g.Intn(4) {
+	case 1:
+		t.Namespaces = []string{g.pick("ns1", "ns2", "ns3")}
+	case 2:
+		t.Namespaces = []string{"ns1", "ns3"}
+	}
+	switch g.Intn(4) {
+	case 1:
+		t.NamespaceSelector = &metav1.LabelSelector{}
+	case 2:
+		t.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"env": g.pick("prod", "dev")}}
+	}
+	return t
+}
+
+func (g Gen) podTerms(max int) []v1.PodAffinityTerm {
+	var out []v1.PodAffinityTerm
+	for j := g.Intn(max + 1); j > 0; j-- {
+		out = append(out, g.PodAffinityTerm())
+	}
+	return out
+}
+
+func (g Gen) weightedTerms(max int) []v1.WeightedPodAffinityTerm {
+	var out []v1.WeightedPodAffinityTerm
+	for j := g.Intn(max + 1); j > 0; j-- {
+		out = append(out, v1.WeightedPodAffinityTerm{Weight: int32(1 + g.Intn(100)), PodAffinityTerm: g.PodAffinityTerm()})
+	}
+	return out
+}
+
+// AffinityPod returns a pod in a random namespace with random labels and, with
+// probability p, random inter-pod affinity and anti-affinity.
+func (g Gen) AffinityPod(name string, p float64) *v1.Pod {
+	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{
+		Name: name, Namespace: g.pick("ns1", "ns2", "ns3"), UID: types.UID("uid-" + name), Labels: map[string]string{},
+	}}
+	if g.Chance(0.8) {
+		pod.Labels["app"] = g.pick("a", "b", "c")
+	}
+	if g.Chance(0.5) {
+		pod.Labels["tier"] = g.pick("x", "y")
+	}
+	if g.Chance(p) {
+		pod.Spec.Affinity = &v1.Affinity{
+			PodAffinity: &v1.PodAffinity{
+				RequiredDuringSchedulingIgnoredDuringExecution:  g.podTerms(2),
+				PreferredDuringSchedulingIgnoredDuringExecution: g.weightedTerms(2),
+			},
+			PodAntiAffinity: &v1.PodAntiAffinity{
+				RequiredDuringSchedulingIgnoredDuringExecution:  g.podTerms(2),
+				PreferredDuringSchedulingIgnoredDuringExecution: g.weightedTerms(2),
+			},
+		}
+	}
+	return pod
+}
+
+// PlacedPods returns up to max pods bound to random nodes among nodes.
+func (g Gen) PlacedPods(max int, nodes []*v1.Node, p float64) []*v1.Pod {
+	var out []*v1.Pod
+	for j := g.Intn(max + 1); j > 0; j-- {
+		pod := g.AffinityPod(fmt.Sprintf("e%d", j), p)
+		pod.Spec.NodeName = nodes[g.Intn(len(nodes))].Name
+		out = append(out, pod)
+	}
+	return out
+}
