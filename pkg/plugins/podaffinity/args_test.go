@@ -1,0 +1,49 @@
+package podaffinity_test
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/podaffinity"
+)
+
+func TestParseArgs(t *testing.T) {
+	tests := []struct {
+		name       string
+		raw        string
+		wantWeight int32
+		wantErr    []string
+	}{
+		{name: "defaults", raw: `{}`, wantWeight: 1},
+		{name: "zero turns the hard weight off", raw: `{"hardPodAffinityWeight":0}`, wantWeight: 0},
+		{name: "maximum", raw: `{"hardPodAffinityWeight":100}`, wantWeight: 100},
+		{name: "too high", raw: `{"hardPodAffinityWeight":101}`, wantErr: []string{"PlacementPodAffinity", "hardPodAffinityWeight", "[0-100]"}},
+		{name: "negative", raw: `{"hardPodAffinityWeight":-1}`, wantErr: []string{"hardPodAffinityWeight"}},
+		{name: "unknown field", raw: `{"hardPodAffinityWieght":3}`, wantErr: []string{`unknown field "hardPodAffinityWieght"`}},
+		{name: "wrong type", raw: `{"ignorePreferredTermsOfExistingPods":"yes"}`, wantErr: []string{"PlacementPodAffinity"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := podaffinity.ParseArgs(&runtime.Unknown{Raw: []byte(tt.raw)})
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if *a.HardPodAffinityWeight != tt.wantWeight {
+					t.Errorf("hardPodAffinityWeight = %d, want %d", *a.HardPodAffinityWeight, tt.wantWeight)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want one containing %q", tt.wantErr)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+		})
+	}
+}
