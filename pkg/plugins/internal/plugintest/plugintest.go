@@ -29,7 +29,10 @@ type Cluster struct {
 // namespace lister serves namespaces.
 func NewCluster(tb testing.TB, pods []*v1.Pod, nodes []*v1.Node, namespaces []*v1.Namespace) *Cluster {
 	tb.Helper()
-	c, err := newCluster(context.Background(), pods, nodes, namespaces)
+	// The framework starts a metrics flusher that lives as long as ctx.
+	ctx, cancel := context.WithCancel(context.Background())
+	tb.Cleanup(cancel)
+	c, err := newCluster(ctx, pods, nodes, namespaces)
 	if err != nil {
 		tb.Fatal(err)
 	}
