@@ -53,15 +53,14 @@ func TestDifferentialAgainstInTree(t *testing.T) {
 
 		want, _ := plugintest.Filter(ctx, oracle.(fwk.FilterPlugin), pod, cluster.Nodes)
 		got := combine(ctx, ours, selector.(fwk.FilterPlugin), pod, cluster.Nodes)
-		if diff := compareVerdicts(want, got, cluster.Nodes); diff != "" {
+		if diff := plugintest.DiffVerdicts(want, got, cluster.Nodes); diff != "" {
 			t.Fatalf("case %d: pod %s\nadded %s\nnodes %s\n%s", i, dump(pod), dump(added), dump(nodes), diff)
 		}
 
 		wantScores, wantStatus := plugintest.Score(ctx, oracle.(fwk.ScorePlugin), pod, cluster.Nodes)
 		gotScores, gotStatus := plugintest.Score(ctx, ours, pod, cluster.Nodes)
-		if plugintest.Describe(wantStatus) != plugintest.Describe(gotStatus) || fmt.Sprint(wantScores) != fmt.Sprint(gotScores) {
-			t.Fatalf("case %d: pod %s\nadded %s\nnodes %s\nscores: in-tree %v %s, ours %v %s", i, dump(pod), dump(added), dump(nodes),
-				wantScores, plugintest.Describe(wantStatus), gotScores, plugintest.Describe(gotStatus))
+		if diff := plugintest.DiffScores(wantScores, wantStatus, gotScores, gotStatus); diff != "" {
+			t.Fatalf("case %d: pod %s\nadded %s\nnodes %s\n%s", i, dump(pod), dump(added), dump(nodes), diff)
 		}
 	}
 }
@@ -76,52 +75,11 @@ func combine(ctx context.Context, affinity, selector fwk.FilterPlugin, pod *v1.P
 	s, _ := plugintest.Filter(ctx, selector, pod, nodes)
 	out := plugintest.Verdict{Result: a.Result}
 	for i := range nodes {
-		var st *fwk.Status
-		if len(a.Nodes) > 0 {
-			st = a.Nodes[i]
-		}
-		if st.IsSuccess() && len(s.Nodes) > 0 {
-			st = s.Nodes[i]
+		st := a.At(i)
+		if st.IsSuccess() {
+			st = s.At(i)
 		}
 		out.Nodes = append(out.Nodes, st)
 	}
 	return out
-}
-
-// compareVerdicts compares what the framework would act on: a PreFilter
-// rejection, the PreFilter node set, and each node's Filter status (a PreFilter
-// Skip means every node passes).
-func compareVerdicts(want, got plugintest.Verdict, nodes []fwk.NodeInfo) string {
-	if rejected(want.PreFilter) || rejected(got.PreFilter) {
-		if plugintest.Describe(want.PreFilter) != plugintest.Describe(got.PreFilter) {
-			return fmt.Sprintf("PreFilter: in-tree %s, ours %s", plugintest.Describe(want.PreFilter), plugintest.Describe(got.PreFilter))
-		}
-		return ""
-	}
-	if fmt.Sprint(names(want.Result)) != fmt.Sprint(names(got.Result)) {
-		return fmt.Sprintf("PreFilterResult: in-tree %v, ours %v", names(want.Result), names(got.Result))
-	}
-	for i, n := range nodes {
-		w, g := statusAt(want, i), statusAt(got, i)
-		if plugintest.Describe(w) != plugintest.Describe(g) {
-			return fmt.Sprintf("node %s: in-tree %s, ours %s", n.Node().Name, plugintest.Describe(w), plugintest.Describe(g))
-		}
-	}
-	return ""
-}
-
-func rejected(s *fwk.Status) bool { return !s.IsSuccess() && !s.IsSkip() }
-
-func statusAt(v plugintest.Verdict, i int) *fwk.Status {
-	if len(v.Nodes) == 0 {
-		return nil
-	}
-	return v.Nodes[i]
-}
-
-func names(r *fwk.PreFilterResult) []string {
-	if r == nil || r.AllNodes() {
-		return nil
-	}
-	return sortedKeys(r.NodeNames)
 }

@@ -1,7 +1,6 @@
 package nodeaffinity_test
 
 import (
-	"context"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -11,17 +10,7 @@ import (
 )
 
 // FuzzNodeAffinity: no pod, however malformed, makes the plugin panic.
-func FuzzNodeAffinity(f *testing.F) {
-	plugintest.AddFuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, seed int64, podJSON []byte) {
-		cluster, pod := plugintest.FuzzPod(t, seed, podJSON)
-		pl, err := nodeaffinity.New(context.Background(), nil, cluster.Handle)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plugintest.Exercise(t, pl, cluster, pod)
-	})
-}
+func FuzzNodeAffinity(f *testing.F) { plugintest.FuzzPlugin(f, nodeaffinity.New) }
 
 // FuzzParseArgs: arbitrary args are accepted or refused, never a panic, and
 // accepted args always build a plugin.

@@ -28,14 +28,8 @@ func TestDifferentialAgainstInTree(t *testing.T) {
 
 		want, _ := plugintest.Filter(ctx, oracle.(fwk.FilterPlugin), pod, cluster.Nodes)
 		got, _ := plugintest.Filter(ctx, ours.(fwk.FilterPlugin), pod, cluster.Nodes)
-		if fmt.Sprint(want.Result) != fmt.Sprint(got.Result) || plugintest.Describe(want.PreFilter) != plugintest.Describe(got.PreFilter) {
-			t.Fatalf("case %d nodeName %q: PreFilter in-tree %v %s, ours %v %s", i, pod.Spec.NodeName,
-				want.Result, plugintest.Describe(want.PreFilter), got.Result, plugintest.Describe(got.PreFilter))
-		}
-		for j := range cluster.Nodes {
-			if w, o := plugintest.Describe(want.Nodes[j]), plugintest.Describe(got.Nodes[j]); w != o {
-				t.Fatalf("case %d nodeName %q node %s: in-tree %s, ours %s", i, pod.Spec.NodeName, nodes[j].Name, w, o)
-			}
+		if diff := plugintest.DiffVerdicts(want, got, cluster.Nodes); diff != "" {
+			t.Fatalf("case %d: nodeName %q: %s", i, pod.Spec.NodeName, diff)
 		}
 	}
 }

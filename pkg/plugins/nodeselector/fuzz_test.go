@@ -1,7 +1,6 @@
 package nodeselector_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
@@ -9,14 +8,4 @@ import (
 )
 
 // FuzzNodeSelector: no pod, however malformed, makes the plugin panic.
-func FuzzNodeSelector(f *testing.F) {
-	plugintest.AddFuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, seed int64, podJSON []byte) {
-		cluster, pod := plugintest.FuzzPod(t, seed, podJSON)
-		pl, err := nodeselector.New(context.Background(), nil, cluster.Handle)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plugintest.Exercise(t, pl, cluster, pod)
-	})
-}
+func FuzzNodeSelector(f *testing.F) { plugintest.FuzzPlugin(f, nodeselector.New) }

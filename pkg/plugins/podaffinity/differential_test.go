@@ -49,7 +49,7 @@ func TestDifferentialAgainstInTree(t *testing.T) {
 
 		want, wantState := plugintest.Filter(ctx, oracle.(fwk.FilterPlugin), pod, cluster.Nodes)
 		got, gotState := plugintest.Filter(ctx, ours, pod, cluster.Nodes)
-		if diff := compare(want, got, cluster.Nodes); diff != "" {
+		if diff := plugintest.DiffVerdicts(want, got, cluster.Nodes); diff != "" {
 			t.Fatalf("case %d: %s\n%s", i, diff, describe())
 		}
 
@@ -58,7 +58,7 @@ func TestDifferentialAgainstInTree(t *testing.T) {
 			{
 				want = refilter(ctx, oracle.(fwk.FilterPlugin), oracle.(fwk.PreFilterPlugin).PreFilterExtensions(), wantState, pod, change, node, cluster.Nodes)
 				got = refilter(ctx, ours, ours.PreFilterExtensions(), gotState, pod, change, node, cluster.Nodes)
-				if diff := compare(want, got, cluster.Nodes); diff != "" {
+				if diff := plugintest.DiffVerdicts(want, got, cluster.Nodes); diff != "" {
 					t.Fatalf("case %d after %s of %s on %s: %s\n%s", i, change.op, dump(change.pod), node.Node().Name, diff, describe())
 				}
 			}
@@ -66,8 +66,8 @@ func TestDifferentialAgainstInTree(t *testing.T) {
 
 		wantScores, ws := plugintest.Score(ctx, oracle.(fwk.ScorePlugin), pod, cluster.Nodes)
 		gotScores, gs := plugintest.Score(ctx, ours, pod, cluster.Nodes)
-		if fmt.Sprint(wantScores, plugintest.Describe(ws)) != fmt.Sprint(gotScores, plugintest.Describe(gs)) {
-			t.Fatalf("case %d: scores in-tree %v %s, ours %v %s\nweight %d ignore %v\n%s", i, wantScores, plugintest.Describe(ws), gotScores, plugintest.Describe(gs), weight, ignore, describe())
+		if diff := plugintest.DiffScores(wantScores, ws, gotScores, gs); diff != "" {
+			t.Fatalf("case %d: %s\nweight %d ignore %v\n%s", i, diff, weight, ignore, describe())
 		}
 	}
 }
@@ -111,29 +111,6 @@ func refilter(ctx context.Context, pl fwk.FilterPlugin, ext fwk.PreFilterExtensi
 		v.Nodes = append(v.Nodes, pl.Filter(ctx, state, pod, n))
 	}
 	return v
-}
-
-func compare(want, got plugintest.Verdict, nodes []fwk.NodeInfo) string {
-	wr, gr := !want.PreFilter.IsSuccess() && !want.PreFilter.IsSkip(), !got.PreFilter.IsSuccess() && !got.PreFilter.IsSkip()
-	if wr || gr {
-		if plugintest.Describe(want.PreFilter) != plugintest.Describe(got.PreFilter) {
-			return fmt.Sprintf("PreFilter: in-tree %s, ours %s", plugintest.Describe(want.PreFilter), plugintest.Describe(got.PreFilter))
-		}
-		return ""
-	}
-	for i, n := range nodes {
-		var w, o *fwk.Status
-		if len(want.Nodes) > 0 {
-			w = want.Nodes[i]
-		}
-		if len(got.Nodes) > 0 {
-			o = got.Nodes[i]
-		}
-		if plugintest.Describe(w) != plugintest.Describe(o) {
-			return fmt.Sprintf("node %s: in-tree %s, ours %s", n.Node().Name, plugintest.Describe(w), plugintest.Describe(o))
-		}
-	}
-	return ""
 }
 
 func dump(v any) string {

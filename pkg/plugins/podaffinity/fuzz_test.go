@@ -1,7 +1,6 @@
 package podaffinity_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
@@ -9,14 +8,4 @@ import (
 )
 
 // FuzzPodAffinity: no pod, however malformed, makes the plugin panic.
-func FuzzPodAffinity(f *testing.F) {
-	plugintest.AddFuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, seed int64, podJSON []byte) {
-		cluster, pod := plugintest.FuzzPod(t, seed, podJSON)
-		pl, err := podaffinity.New(context.Background(), nil, cluster.Handle)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plugintest.Exercise(t, pl, cluster, pod)
-	})
-}
+func FuzzPodAffinity(f *testing.F) { plugintest.FuzzPlugin(f, podaffinity.New) }

@@ -29,15 +29,13 @@ func TestDifferentialAgainstInTree(t *testing.T) {
 
 		want, _ := plugintest.Filter(ctx, oracle.(fwk.FilterPlugin), pod, cluster.Nodes)
 		got, _ := plugintest.Filter(ctx, ours.(fwk.FilterPlugin), pod, cluster.Nodes)
-		for j := range cluster.Nodes {
-			if w, o := plugintest.Describe(want.Nodes[j]), plugintest.Describe(got.Nodes[j]); w != o {
-				t.Fatalf("case %d node %v pod tolerations %v: in-tree %s, ours %s", i, nodes[j].Spec.Taints, pod.Spec.Tolerations, w, o)
-			}
+		if diff := plugintest.DiffVerdicts(want, got, cluster.Nodes); diff != "" {
+			t.Fatalf("case %d: tolerations %v, nodes %v: %s", i, pod.Spec.Tolerations, nodes, diff)
 		}
 		wantScores, ws := plugintest.Score(ctx, oracle.(fwk.ScorePlugin), pod, cluster.Nodes)
 		gotScores, gs := plugintest.Score(ctx, ours.(fwk.ScorePlugin), pod, cluster.Nodes)
-		if fmt.Sprint(wantScores, plugintest.Describe(ws)) != fmt.Sprint(gotScores, plugintest.Describe(gs)) {
-			t.Fatalf("case %d tolerations %v: scores in-tree %v, ours %v", i, pod.Spec.Tolerations, wantScores, gotScores)
+		if diff := plugintest.DiffScores(wantScores, ws, gotScores, gs); diff != "" {
+			t.Fatalf("case %d: tolerations %v, nodes %v: %s", i, pod.Spec.Tolerations, nodes, diff)
 		}
 	}
 }

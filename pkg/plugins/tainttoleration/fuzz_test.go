@@ -1,7 +1,6 @@
 package tainttoleration_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
@@ -9,14 +8,4 @@ import (
 )
 
 // FuzzTaintToleration: no pod, however malformed, makes the plugin panic.
-func FuzzTaintToleration(f *testing.F) {
-	plugintest.AddFuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, seed int64, podJSON []byte) {
-		cluster, pod := plugintest.FuzzPod(t, seed, podJSON)
-		pl, err := tainttoleration.New(context.Background(), nil, cluster.Handle)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plugintest.Exercise(t, pl, cluster, pod)
-	})
-}
+func FuzzTaintToleration(f *testing.F) { plugintest.FuzzPlugin(f, tainttoleration.New) }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
 )
@@ -107,4 +108,19 @@ func changes(cluster *Cluster, event fwk.ClusterEvent) [][2]any {
 		}
 	}
 	return out
+}
+
+// FuzzPlugin is the fuzz target every plugin package runs: build the plugin
+// with newPlugin over an arbitrary cluster and exercise it with an arbitrary
+// pod; nothing may panic.
+func FuzzPlugin(f *testing.F, newPlugin func(context.Context, runtime.Object, fwk.Handle) (fwk.Plugin, error)) {
+	AddFuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, seed int64, podJSON []byte) {
+		cluster, pod := FuzzPod(t, seed, podJSON)
+		pl, err := newPlugin(context.Background(), nil, cluster.Handle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		Exercise(t, pl, cluster, pod)
+	})
 }

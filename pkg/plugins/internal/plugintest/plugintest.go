@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
 	fwk "k8s.io/kube-scheduler/framework"
@@ -134,4 +135,51 @@ func Describe(s *fwk.Status) string {
 		return "Success"
 	}
 	return fmt.Sprintf("%s%q", s.Code(), s.Reasons())
+}
+
+// DiffVerdicts compares what the framework acts on: a PreFilter rejection,
+// the PreFilter node set, and each node's Filter code and reasons (after a
+// PreFilter Skip every node passes). It returns "" when they agree.
+func DiffVerdicts(want, got Verdict, nodes []fwk.NodeInfo) string {
+	if rejected(want.PreFilter) || rejected(got.PreFilter) {
+		if Describe(want.PreFilter) != Describe(got.PreFilter) {
+			return fmt.Sprintf("PreFilter: in-tree %s, ours %s", Describe(want.PreFilter), Describe(got.PreFilter))
+		}
+		return ""
+	}
+	if w, g := resultNames(want.Result), resultNames(got.Result); fmt.Sprint(w) != fmt.Sprint(g) {
+		return fmt.Sprintf("PreFilterResult: in-tree %v, ours %v", w, g)
+	}
+	for i, n := range nodes {
+		if w, g := Describe(want.At(i)), Describe(got.At(i)); w != g {
+			return fmt.Sprintf("node %s: in-tree %s, ours %s", n.Node().Name, w, g)
+		}
+	}
+	return ""
+}
+
+// DiffScores compares two Score results; "" when they agree.
+func DiffScores(want []int64, wantStatus *fwk.Status, got []int64, gotStatus *fwk.Status) string {
+	w, g := fmt.Sprint(want, " ", Describe(wantStatus)), fmt.Sprint(got, " ", Describe(gotStatus))
+	if w == g {
+		return ""
+	}
+	return fmt.Sprintf("scores: in-tree %s, ours %s", w, g)
+}
+
+// At is node i's Filter status; nil (success) when Filter did not run.
+func (v Verdict) At(i int) *fwk.Status {
+	if len(v.Nodes) == 0 {
+		return nil
+	}
+	return v.Nodes[i]
+}
+
+func rejected(s *fwk.Status) bool { return !s.IsSuccess() && !s.IsSkip() }
+
+func resultNames(r *fwk.PreFilterResult) []string {
+	if r == nil || r.AllNodes() {
+		return nil
+	}
+	return sets.List(r.NodeNames)
 }
