@@ -1,10 +1,11 @@
 package nodeaffinity_test
 
 import (
-	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/nodeaffinity"
 )
@@ -35,20 +36,7 @@ func TestParseArgs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := nodeaffinity.ParseArgs(&runtime.Unknown{Raw: []byte(tt.raw), ContentType: runtime.ContentTypeJSON})
-			if len(tt.wantErr) == 0 {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("no error, want one containing %q", tt.wantErr)
-			}
-			for _, want := range tt.wantErr {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not contain %q", err, want)
-				}
-			}
+			plugintest.ExpectError(t, err, tt.wantErr)
 		})
 	}
 }

@@ -6,10 +6,8 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
-	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
-	plfeature "k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
 	upstream "k8s.io/kubernetes/pkg/scheduler/framework/plugins/nodeaffinity"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
@@ -26,7 +24,7 @@ const differentialCases = 10000
 func TestDifferentialAgainstInTree(t *testing.T) {
 	g := plugintest.NewGen(plugintest.Seed(t))
 	ctx := context.Background()
-	fts := plfeature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate)
+	fts := plugintest.InTreeFeatures()
 	for i := 0; i < differentialCases; i++ {
 		nodes := g.Nodes(1 + g.Intn(8))
 		cluster := plugintest.NewCluster(t, nil, nodes, nil)

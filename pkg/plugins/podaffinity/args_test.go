@@ -1,10 +1,11 @@
 package podaffinity_test
 
 import (
-	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/podaffinity"
 )
@@ -27,22 +28,9 @@ func TestParseArgs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, err := podaffinity.ParseArgs(&runtime.Unknown{Raw: []byte(tt.raw)})
-			if len(tt.wantErr) == 0 {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				if *a.HardPodAffinityWeight != tt.wantWeight {
-					t.Errorf("hardPodAffinityWeight = %d, want %d", *a.HardPodAffinityWeight, tt.wantWeight)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("no error, want one containing %q", tt.wantErr)
-			}
-			for _, want := range tt.wantErr {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not contain %q", err, want)
-				}
+			plugintest.ExpectError(t, err, tt.wantErr)
+			if err == nil && *a.HardPodAffinityWeight != tt.wantWeight {
+				t.Errorf("hardPodAffinityWeight = %d, want %d", *a.HardPodAffinityWeight, tt.wantWeight)
 			}
 		})
 	}

@@ -7,11 +7,9 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
-	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
-	plfeature "k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
 	upstream "k8s.io/kubernetes/pkg/scheduler/framework/plugins/interpodaffinity"
 	"k8s.io/utils/ptr"
 
@@ -27,7 +25,7 @@ import (
 func TestDifferentialAgainstInTree(t *testing.T) {
 	g := plugintest.NewGen(plugintest.Seed(t))
 	ctx := context.Background()
-	fts := plfeature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate)
+	fts := plugintest.InTreeFeatures()
 	for i := 0; i < 10000; i++ {
 		nodes := g.Nodes(1 + g.Intn(6))
 		placed := g.PlacedPods(10, nodes, 0.4)

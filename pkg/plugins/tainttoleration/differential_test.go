@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	fwk "k8s.io/kube-scheduler/framework"
-	plfeature "k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
 	upstream "k8s.io/kubernetes/pkg/scheduler/framework/plugins/tainttoleration"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
@@ -19,7 +17,7 @@ import (
 func TestDifferentialAgainstInTree(t *testing.T) {
 	g := plugintest.NewGen(plugintest.Seed(t))
 	ctx := context.Background()
-	fts := plfeature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate)
+	fts := plugintest.InTreeFeatures()
 	for i := 0; i < 10000; i++ {
 		nodes := g.Nodes(1 + g.Intn(8))
 		cluster := plugintest.NewCluster(t, nil, nodes, nil)
