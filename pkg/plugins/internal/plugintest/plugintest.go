@@ -183,3 +183,15 @@ func resultNames(r *fwk.PreFilterResult) []string {
 	}
 	return sets.List(r.NodeNames)
 }
+
+// ByName pairs per-node results with node names, since a snapshot lists
+// nodes in no fixed order.
+func ByName(nodes []fwk.NodeInfo, scores []int64) map[string]int64 {
+	out := make(map[string]int64, len(nodes))
+	for i, n := range nodes {
+		if i < len(scores) {
+			out[n.Node().Name] = scores[i]
+		}
+	}
+	return out
+}
