@@ -56,9 +56,17 @@ func blocksScheduling(t *v1.Taint) bool {
 }
 
 // UntoleratedTaint returns the first NoSchedule or NoExecute taint of node that
-// pod does not tolerate; ok is false when pod tolerates them all.
-func (pl *TaintToleration) UntoleratedTaint(logger klog.Logger, pod *v1.Pod, node *v1.Node) (taint v1.Taint, ok bool) {
-	return corev1helpers.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, pod.Spec.Tolerations, blocksScheduling, pl.gates.TaintComparisonOperators)
+// pod does not tolerate, or nil when pod tolerates them all. It walks the
+// node's taints in place: Filter runs it on every node for every pod, and the
+// library's FindMatchingUntoleratedTaint copies the taints each time.
+func (pl *TaintToleration) UntoleratedTaint(logger klog.Logger, pod *v1.Pod, node *v1.Node) *v1.Taint {
+	taints := node.Spec.Taints
+	for i := range taints {
+		if blocksScheduling(&taints[i]) && !corev1helpers.TolerationsTolerateTaint(logger, pod.Spec.Tolerations, &taints[i], pl.gates.TaintComparisonOperators) {
+			return &taints[i]
+		}
+	}
+	return nil
 }
 
 // PreFilter only exists to step aside for a bound pod whose resize was deferred.
@@ -80,11 +88,13 @@ func (pl *TaintToleration) Filter(ctx context.Context, _ fwk.CycleState, pod *v1
 	}
 	logger := klog.FromContext(ctx)
 	node := nodeInfo.Node()
-	taint, untolerated := pl.UntoleratedTaint(logger, pod, node)
-	if !untolerated {
+	taint := pl.UntoleratedTaint(logger, pod, node)
+	if taint == nil {
 		return nil
 	}
-	logger.V(4).Info("Node has a taint the pod does not tolerate", "pod", klog.KObj(pod), "node", klog.KObj(node), "taint", taint)
+	if v := logger.V(4); v.Enabled() {
+		v.Info("Node has a taint the pod does not tolerate", "pod", klog.KObj(pod), "node", klog.KObj(node), "taint", *taint)
+	}
 	return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, ErrReason)
 }
 
@@ -165,12 +175,12 @@ func (pl *TaintToleration) isSchedulableAfterNodeChange(logger klog.Logger, pod 
 	if err != nil {
 		return fwk.Queue, err
 	}
-	if _, blocked := pl.UntoleratedTaint(logger, pod, newNode); blocked {
+	if pl.UntoleratedTaint(logger, pod, newNode) != nil {
 		logger.V(5).Info("Node still has a taint the pod does not tolerate; no retry", "pod", klog.KObj(pod), "node", klog.KObj(newNode))
 		return fwk.QueueSkip, nil
 	}
 	if oldNode != nil {
-		if _, wasBlocked := pl.UntoleratedTaint(logger, pod, oldNode); !wasBlocked {
+		if pl.UntoleratedTaint(logger, pod, oldNode) == nil {
 			logger.V(5).Info("Node's taints did not block the pod before either; no retry", "pod", klog.KObj(pod), "node", klog.KObj(newNode))
 			return fwk.QueueSkip, nil
 		}

@@ -89,8 +89,9 @@ func Filter(ctx context.Context, pl fwk.FilterPlugin, pod *v1.Pod, nodes []fwk.N
 			return v, state
 		}
 	}
-	for _, n := range nodes {
-		v.Nodes = append(v.Nodes, pl.Filter(ctx, state, pod, n))
+	v.Nodes = make([]*fwk.Status, len(nodes))
+	for i, n := range nodes {
+		v.Nodes[i] = pl.Filter(ctx, state, pod, n)
 	}
 	return v, state
 }
