@@ -10,6 +10,7 @@ import (
 	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/args"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodematch"
 )
 
 // Args configure PlacementNodeAffinity. They have the shape of the in-tree
@@ -24,10 +25,10 @@ type Args struct {
 	AddedAffinity *v1.NodeAffinity `json:"addedAffinity,omitempty"`
 }
 
-// compiled is the parsed form of Args.AddedAffinity.
+// compiled is the parsed form of Args.AddedAffinity; nil parts are absent.
 type compiled struct {
-	required  *nodeaffinity.NodeSelector
-	preferred *nodeaffinity.PreferredSchedulingTerms
+	required  nodematch.Selector
+	preferred nodematch.Preferred
 }
 
 // ParseArgs decodes and validates raw plugin args. Errors name the offending
@@ -49,16 +50,20 @@ func compile(a Args) (compiled, error) {
 		return c, nil
 	}
 	path := field.NewPath("addedAffinity")
-	var err error
+	// The library's validation names the offending field; compiling after it
+	// cannot fail.
 	if ns := a.AddedAffinity.RequiredDuringSchedulingIgnoredDuringExecution; ns != nil {
-		c.required, err = nodeaffinity.NewNodeSelector(ns, field.WithPath(path.Child("requiredDuringSchedulingIgnoredDuringExecution")))
-		if err != nil {
+		if _, err := nodeaffinity.NewNodeSelector(ns, field.WithPath(path.Child("requiredDuringSchedulingIgnoredDuringExecution"))); err != nil {
 			return c, fmt.Errorf("%s: invalid args: %w", Name, err)
 		}
+		c.required = nodematch.NewSelector(ns)
 	}
 	if terms := a.AddedAffinity.PreferredDuringSchedulingIgnoredDuringExecution; len(terms) > 0 {
-		c.preferred, err = nodeaffinity.NewPreferredSchedulingTerms(terms, field.WithPath(path.Child("preferredDuringSchedulingIgnoredDuringExecution")))
-		if err != nil {
+		if _, err := nodeaffinity.NewPreferredSchedulingTerms(terms, field.WithPath(path.Child("preferredDuringSchedulingIgnoredDuringExecution"))); err != nil {
+			return c, fmt.Errorf("%s: invalid args: %w", Name, err)
+		}
+		var err error
+		if c.preferred, err = nodematch.NewPreferred(terms); err != nil {
 			return c, fmt.Errorf("%s: invalid args: %w", Name, err)
 		}
 	}

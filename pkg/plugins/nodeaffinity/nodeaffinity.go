@@ -18,6 +18,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/util"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/gates"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodematch"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/requeue"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/scores"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/nodeselector"
@@ -83,11 +84,13 @@ func requiredOf(pod *v1.Pod) *v1.NodeSelector {
 	return nil
 }
 
-// filterState is the pod's parsed required affinity, read-only after PreFilter.
+// filterState is the pod's compiled required affinity, read-only after PreFilter.
 type filterState struct {
-	// required is nil when the pod has no required node affinity. Terms that do
-	// not parse never match, as in the apiserver's own reading of them.
-	required *nodeaffinity.LazyErrorNodeSelector
+	// hasRequired is false when the pod has no required node affinity.
+	hasRequired bool
+	// required never matches on terms that do not parse, as in the API's own
+	// reading of them.
+	required nodematch.Selector
 }
 
 func (s *filterState) Clone() fwk.StateData { return s }
@@ -95,7 +98,7 @@ func (s *filterState) Clone() fwk.StateData { return s }
 func newFilterState(pod *v1.Pod) *filterState {
 	s := &filterState{}
 	if ns := requiredOf(pod); ns != nil {
-		s.required = nodeaffinity.NewLazyErrorNodeSelector(ns)
+		s.hasRequired, s.required = true, nodematch.NewSelector(ns)
 	}
 	return s
 }
@@ -160,17 +163,15 @@ func (pl *NodeAffinity) Filter(_ context.Context, cs fwk.CycleState, pod *v1.Pod
 		return nil
 	}
 	node := nodeInfo.Node()
-	if pl.added.required != nil && !pl.added.required.Match(node) {
+	if pl.added.required != nil && !pl.added.required.Matches(node) {
 		return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, ErrReasonEnforced)
 	}
 	s, err := readFilterState(cs, pod)
 	if err != nil {
 		return fwk.AsStatus(err)
 	}
-	if s.required != nil {
-		if ok, _ := s.required.Match(node); !ok {
-			return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, ErrReasonPod)
-		}
+	if s.hasRequired && !s.required.Matches(node) {
+		return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, ErrReasonPod)
 	}
 	return nil
 }
@@ -189,9 +190,9 @@ func readFilterState(cs fwk.CycleState, pod *v1.Pod) (*filterState, error) {
 	return s, nil
 }
 
-// scoreState holds the pod's parsed preferred terms; nil when it has none.
+// scoreState holds the pod's compiled preferred terms; nil when it has none.
 type scoreState struct {
-	preferred *nodeaffinity.PreferredSchedulingTerms
+	preferred nodematch.Preferred
 }
 
 func (s *scoreState) Clone() fwk.StateData { return s }
@@ -201,7 +202,7 @@ func newScoreState(pod *v1.Pod) (*scoreState, error) {
 	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution == nil {
 		return &scoreState{}, nil
 	}
-	terms, err := nodeaffinity.NewPreferredSchedulingTerms(a.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
+	terms, err := nodematch.NewPreferred(a.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +277,7 @@ func (pl *NodeAffinity) isSchedulableAfterNodeChange(logger klog.Logger, pod *v1
 	if err != nil {
 		return fwk.Queue, err
 	}
-	if pl.added.required != nil && !pl.added.required.Match(newNode) {
+	if pl.added.required != nil && !pl.added.required.Matches(newNode) {
 		logger.V(5).Info("Node does not match the profile's addedAffinity; no retry", "pod", klog.KObj(pod), "node", klog.KObj(newNode))
 		return fwk.QueueSkip, nil
 	}

@@ -38,7 +38,7 @@ func BenchmarkPodAffinity(b *testing.B) {
 		}},
 	}, []plugintest.BenchCase{
 		{Name: "no-terms", Pod: pod().Obj(), Pods: existing},
-		{Name: "anti-affinity-hostname", Pod: pod().PodAntiAffinity(v1.LabelHostname, sel, st.PodAffinityWithRequiredReq).Obj(), Pods: existing},
+		{Name: "anti-affinity-hostname", Pod: pod().PodAntiAffinity(v1.LabelHostname, sel, st.PodAntiAffinityWithRequiredReq).Obj(), Pods: existing},
 		{Name: "affinity-zone", Pod: pod().PodAffinity(v1.LabelTopologyZone, sel, st.PodAffinityWithRequiredReq).Obj(), Pods: existing},
 		{Name: "preferred-affinity", Pod: pod().PodAffinity(v1.LabelTopologyZone, sel, st.PodAffinityWithPreferredReq).Obj(), Pods: existing},
 		{Name: "preferred-anti-affinity", Pod: pod().PodAntiAffinity(v1.LabelTopologyZone, sel, st.PodAntiAffinityWithPreferredReq).Obj(), Pods: existing},
