@@ -13,7 +13,10 @@ LDFLAGS   := -X github.com/kube-placement/placement-scheduler/pkg/version.Versio
 FUZZTIME  ?= 10s
 PKGS      := ./pkg/... ./cmd/... ./manifests/...
 
-.PHONY: all build run test unit integration fuzz lint fmt image
+BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+BENCHCOUNT ?= 6
+
+.PHONY: all build run test unit integration fuzz lint fmt image bench-plugins
 
 all: build
 
@@ -41,6 +44,13 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+# Each plugin beside its in-tree twin on 500 and 5,000 nodes; benchstat
+# prints ours against upstream (ratios in the "vs base" column).
+bench-plugins:
+	@mkdir -p _output
+	$(GO) test -run '^$$' -bench . -count $(BENCHCOUNT) ./pkg/plugins/... | tee _output/bench-plugins.txt
+	$(GO) run $(BENCHSTAT) -col /impl _output/bench-plugins.txt
 
 lint:
 	@out=$$(gofmt -l cmd pkg test manifests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

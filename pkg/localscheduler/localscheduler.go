@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/component-base/configz"
 	"k8s.io/klog/v2"
 	"k8s.io/kubernetes/cmd/kube-scheduler/app"
@@ -47,6 +49,11 @@ type Scheduler struct {
 	done   chan error
 	dir    string
 	ownDir bool
+	// crashed makes the lease lock refuse writes, so that stopping does not
+	// hand the lease over: the other instances must wait for it to expire.
+	crashed atomic.Bool
+	// identity is the leader-election identity, "" without leader election.
+	identity string
 }
 
 // Start sets the scheduler up and runs it in the background. Configuration
@@ -94,6 +101,8 @@ func Start(ctx context.Context, o Options) (_ *Scheduler, err error) {
 	if cc.LeaderElection == nil {
 		go func() { s.done <- app.Run(runCtx, cc, sched) }()
 	} else {
+		s.identity = cc.LeaderElection.Lock.Identity()
+		cc.LeaderElection.Lock = &crashableLock{Interface: cc.LeaderElection.Lock, crashed: &s.crashed}
 		go func() { s.done <- runElected(runCtx, cc, sched) }()
 	}
 	klog.FromContext(ctx).V(2).Info("In-process placement-scheduler started", "config", cfgPath)
@@ -159,7 +168,40 @@ func (s *Scheduler) writeConfig(o Options) (string, error) {
 	return path, os.WriteFile(path, out, 0o600)
 }
 
-// Done is closed when the scheduler stopped; its error tells why.
+// Identity is the instance's leader-election identity ("" without election),
+// as the Lease's holderIdentity names it.
+func (s *Scheduler) Identity() string { return s.identity }
+
+// Crash stops the instance the way a killed process stops: it keeps the
+// lease it holds, which the others may take only once it expires.
+func (s *Scheduler) Crash() {
+	s.crashed.Store(true)
+	s.Stop()
+}
+
+// crashableLock is a lease lock that refuses every write once crashed is set.
+type crashableLock struct {
+	resourcelock.Interface
+	crashed *atomic.Bool
+}
+
+var errCrashed = errors.New("instance crashed")
+
+func (l *crashableLock) Create(ctx context.Context, ler resourcelock.LeaderElectionRecord) error {
+	if l.crashed.Load() {
+		return errCrashed
+	}
+	return l.Interface.Create(ctx, ler)
+}
+
+func (l *crashableLock) Update(ctx context.Context, ler resourcelock.LeaderElectionRecord) error {
+	if l.crashed.Load() {
+		return errCrashed
+	}
+	return l.Interface.Update(ctx, ler)
+}
+
+// Done delivers, once the scheduler stopped, the error it stopped with.
 func (s *Scheduler) Done() <-chan error { return s.done }
 
 // Stop ends the scheduler and waits for it.

@@ -43,10 +43,11 @@ func Fits(pod *v1.Pod, node *v1.Node) bool {
 }
 
 // PreFilter narrows the cycle to the named node, so the framework never runs
-// the other filters, nor preemption, on nodes that can never qualify.
+// the other filters, nor preemption, on nodes that can never qualify. A pod
+// that names no node passes everywhere, so Filter is skipped for it.
 func (*NodeName) PreFilter(_ context.Context, _ fwk.CycleState, pod *v1.Pod, _ []fwk.NodeInfo) (*fwk.PreFilterResult, *fwk.Status) {
 	if pod.Spec.NodeName == "" {
-		return nil, nil
+		return nil, fwk.NewStatus(fwk.Skip)
 	}
 	return &fwk.PreFilterResult{NodeNames: sets.New(pod.Spec.NodeName)}, nil
 }

@@ -39,12 +39,12 @@ func TestNodeName(t *testing.T) {
 				t.Errorf("PreFilterResult = %v, want %v", v.Result, tt.wantNodes)
 			}
 			for i, n := range cluster.Nodes {
-				pass := v.Nodes[i].IsSuccess()
+				pass := v.At(i).IsSuccess()
 				if pass != tt.wantPass[i] {
-					t.Errorf("node %s: %s, want pass=%v", n.Node().Name, plugintest.Describe(v.Nodes[i]), tt.wantPass[i])
+					t.Errorf("node %s: %s, want pass=%v", n.Node().Name, plugintest.Describe(v.At(i)), tt.wantPass[i])
 				}
-				if !pass && (v.Nodes[i].Code() != fwk.UnschedulableAndUnresolvable || v.Nodes[i].Reasons()[0] != nodename.ErrReason) {
-					t.Errorf("node %s: %s, want UnschedulableAndUnresolvable %q", n.Node().Name, plugintest.Describe(v.Nodes[i]), nodename.ErrReason)
+				if !pass && (v.At(i).Code() != fwk.UnschedulableAndUnresolvable || v.At(i).Reasons()[0] != nodename.ErrReason) {
+					t.Errorf("node %s: %s, want UnschedulableAndUnresolvable %q", n.Node().Name, plugintest.Describe(v.At(i)), nodename.ErrReason)
 				}
 			}
 		})

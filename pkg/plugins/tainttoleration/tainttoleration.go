@@ -142,7 +142,7 @@ func (pl *TaintToleration) countUntoleratedPreferNoSchedule(logger klog.Logger, 
 		if taints[i].Effect != v1.TaintEffectPreferNoSchedule {
 			continue
 		}
-		if !corev1helpers.TolerationsTolerateTaint(logger, tolerations, &taints[i], pl.gates.TaintComparisonOperators) {
+		if len(tolerations) == 0 || !corev1helpers.TolerationsTolerateTaint(logger, tolerations, &taints[i], pl.gates.TaintComparisonOperators) {
 			n++
 		}
 	}

@@ -1,0 +1,147 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
+	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
+)
+
+const (
+	failoverPods  = 1000
+	leaseDuration = 5 * time.Second
+)
+
+// TestLeaderFailover runs two leader-elected instances, streams pods, crashes
+// the leader mid-stream (it keeps its lease, as a killed process would), and
+// checks that the other takes over within the lease duration and that every
+// pod ends bound, exactly once.
+func TestLeaderFailover(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.cs.CoreV1().Namespaces().Create(e.ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: deployNamespace}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	flags := []string{
+		"--leader-elect-lease-duration=" + leaseDuration.String(),
+		"--leader-elect-renew-deadline=3s",
+		"--leader-elect-retry-period=500ms",
+	}
+	instances := []*localscheduler.Scheduler{
+		e.startScheduler(localscheduler.Options{LeaderElect: true, Flags: flags}),
+		e.startScheduler(localscheduler.Options{LeaderElect: true, Flags: flags}),
+	}
+	for i := 0; i < 20; i++ {
+		e.createNodes(failoverNode(i))
+	}
+	leader := e.waitLeader(instances, "", 30*time.Second)
+
+	streamed := make(chan error, 1)
+	go func() { streamed <- e.streamPods(failoverPods) }()
+	e.waitBoundCount(failoverPods/4, time.Minute)
+
+	leader.Crash()
+	crashed := time.Now()
+	next := e.waitLeader(instances, leader.Identity(), 2*leaseDuration+5*time.Second)
+	takeover := time.Since(crashed)
+	t.Logf("takeover by %s after %v (lease duration %v)", next.Identity(), takeover.Round(10*time.Millisecond), leaseDuration)
+	if takeover > leaseDuration+2*time.Second {
+		t.Errorf("takeover took %v, want within the lease duration %v (plus one retry period)", takeover, leaseDuration)
+	}
+
+	if err := <-streamed; err != nil {
+		t.Fatal(err)
+	}
+	e.waitBoundCount(failoverPods, 2*time.Minute)
+	e.expectScheduledOnce(failoverPods)
+}
+
+func failoverNode(i int) *v1.Node {
+	n := sandbox.Nodes()[0].DeepCopy()
+	n.Name = fmt.Sprintf("failover-%02d", i)
+	n.Labels[v1.LabelHostname] = n.Name
+	return n
+}
+
+// waitLeader waits until the Lease names an instance other than `not` and
+// returns that instance.
+func (e *env) waitLeader(instances []*localscheduler.Scheduler, not string, timeout time.Duration) *localscheduler.Scheduler {
+	e.t.Helper()
+	var leader *localscheduler.Scheduler
+	err := wait.PollUntilContextTimeout(e.ctx, 50*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		lease, err := e.cs.CoordinationV1().Leases(deployNamespace).Get(ctx, "placement-scheduler", metav1.GetOptions{})
+		if err != nil || lease.Spec.HolderIdentity == nil {
+			return false, nil
+		}
+		for _, s := range instances {
+			if s.Identity() == *lease.Spec.HolderIdentity && s.Identity() != not {
+				leader = s
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		e.t.Fatalf("no new leader within %v: %v", timeout, err)
+	}
+	return leader
+}
+
+func (e *env) streamPods(n int) error {
+	for i := 0; i < n; i++ {
+		pod := pausePod(fmt.Sprintf("stream-%04d", i)).Obj()
+		if _, err := e.cs.CoreV1().Pods(metav1.NamespaceDefault).Create(e.ctx, pod, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("creating pod %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (e *env) waitBoundCount(want int, timeout time.Duration) {
+	e.t.Helper()
+	bound := 0
+	err := wait.PollUntilContextTimeout(e.ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		pods, err := e.cs.CoreV1().Pods(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		bound = 0
+		for _, p := range pods.Items {
+			if p.Spec.NodeName != "" {
+				bound++
+			}
+		}
+		return bound >= want, nil
+	})
+	if err != nil {
+		e.t.Fatalf("%d pods bound within %v, want %d: %v", bound, timeout, want, err)
+	}
+}
+
+// expectScheduledOnce checks that each pod has exactly one Scheduled event:
+// one binding, by one instance.
+func (e *env) expectScheduledOnce(pods int) {
+	e.t.Helper()
+	events, err := e.cs.CoreV1().Events(metav1.NamespaceDefault).List(e.ctx, metav1.ListOptions{FieldSelector: "reason=Scheduled"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	perPod := map[string]int{}
+	for _, ev := range events.Items {
+		perPod[ev.InvolvedObject.Name]++
+	}
+	if len(perPod) != pods {
+		e.t.Errorf("%d pods have a Scheduled event, want %d", len(perPod), pods)
+	}
+	for pod, n := range perPod {
+		if n != 1 {
+			e.t.Errorf("pod %s has %d Scheduled events, want exactly 1", pod, n)
+		}
+	}
+}
