@@ -18,11 +18,11 @@ func TestNodeName(t *testing.T) {
 		name      string
 		nodeName  string
 		wantNodes []string // nil: no narrowing
-		wantPass  []bool
+		wantPass  map[string]bool
 	}{
-		{name: "no nodeName: every node", wantPass: []bool{true, true}},
-		{name: "pinned to b", nodeName: "b", wantNodes: []string{"b"}, wantPass: []bool{false, true}},
-		{name: "pinned to an unknown node", nodeName: "c", wantNodes: []string{"c"}, wantPass: []bool{false, false}},
+		{name: "no nodeName: every node", wantPass: map[string]bool{"a": true, "b": true}},
+		{name: "pinned to b", nodeName: "b", wantNodes: []string{"b"}, wantPass: map[string]bool{"a": false, "b": true}},
+		{name: "pinned to an unknown node", nodeName: "c", wantNodes: []string{"c"}, wantPass: map[string]bool{"a": false, "b": false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,8 +40,8 @@ func TestNodeName(t *testing.T) {
 			}
 			for i, n := range cluster.Nodes {
 				pass := v.At(i).IsSuccess()
-				if pass != tt.wantPass[i] {
-					t.Errorf("node %s: %s, want pass=%v", n.Node().Name, plugintest.Describe(v.At(i)), tt.wantPass[i])
+				if want := tt.wantPass[n.Node().Name]; pass != want {
+					t.Errorf("node %s: %s, want pass=%v", n.Node().Name, plugintest.Describe(v.At(i)), want)
 				}
 				if !pass && (v.At(i).Code() != fwk.UnschedulableAndUnresolvable || v.At(i).Reasons()[0] != nodename.ErrReason) {
 					t.Errorf("node %s: %s, want UnschedulableAndUnresolvable %q", n.Node().Name, plugintest.Describe(v.At(i)), nodename.ErrReason)
