@@ -37,7 +37,8 @@ func TestLeaderFailover(t *testing.T) {
 		e.startScheduler(localscheduler.Options{LeaderElect: true, Flags: flags}),
 		e.startScheduler(localscheduler.Options{LeaderElect: true, Flags: flags}),
 	}
-	for i := 0; i < 20; i++ {
+	// 50 nodes of 4 CPUs hold 2,000 pods of 100m: room for all of them.
+	for i := 0; i < 50; i++ {
 		e.createNodes(failoverNode(i))
 	}
 	leader := e.waitLeader(instances, "", 30*time.Second)
