@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/component-base/cli"
+	"k8s.io/klog/v2"
 	"k8s.io/kubernetes/cmd/kube-scheduler/app"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
@@ -24,12 +25,18 @@ func newCommand() *cobra.Command {
 	cmd.Use = "placement-scheduler"
 	cmd.Short = "Kubernetes scheduler with placement-scheduler's plugins"
 	// Upstream's --version names only the Kubernetes release; operators also
-	// need ours, so --version is answered here before upstream sees it.
+	// need ours, so --version is answered here before upstream sees it. The
+	// configuration is checked here too, for mistakes upstream lets through.
 	run := cmd.RunE
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		if f := c.Flags().Lookup("version"); f != nil && f.Changed && f.Value.String() != "false" {
 			fmt.Fprintln(c.OutOrStdout(), version.String("placement-scheduler"))
 			return nil
+		}
+		if f := c.Flags().Lookup("config"); f != nil && f.Value.String() != "" {
+			if err := plugins.CheckConfigFile(klog.Background(), f.Value.String()); err != nil {
+				return err
+			}
 		}
 		return run(c, args)
 	}

@@ -77,6 +77,9 @@ func Start(ctx context.Context, o Options) (_ *Scheduler, err error) {
 		return nil, err
 	}
 
+	if err := plugins.CheckConfigFile(klog.FromContext(ctx), cfgPath); err != nil {
+		return nil, err
+	}
 	opts := options.NewOptions()
 	fs := pflag.NewFlagSet("placement-scheduler", pflag.ContinueOnError)
 	for _, set := range opts.Flags.FlagSets {

@@ -49,6 +49,11 @@ func TestBadConfigurationFailsAtStartup(t *testing.T) {
 `,
 			wantErr: []string{"addedAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator"},
 		},
+		{
+			name:    "negative weight",
+			config:  strings.Replace(base, "weight: 3", "weight: -3", 1),
+			wantErr: []string{"profiles[0].plugins.multiPoint.enabled[4].weight", "must not be negative"},
+		},
 	}
 	kubeconfig := writeUnreachableKubeconfig(t)
 	for _, tt := range tests {
