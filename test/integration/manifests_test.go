@@ -12,6 +12,7 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -117,16 +118,48 @@ func TestManifestsRBAC(t *testing.T) {
 	e.expectLeaseHeld(deployNamespace, "placement-scheduler")
 
 	sa := e.clientFor(asSA)
-	if _, err := sa.CoreV1().Secrets(metav1.NamespaceSystem).List(e.ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
-		t.Errorf("listing secrets as the scheduler: err = %v, want Forbidden", err)
+	secret := &v1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "x"}}
+	node := sandbox.Nodes()[0]
+	refused := map[string]func() error{
+		"list secrets": func() error {
+			_, err := sa.CoreV1().Secrets(metav1.NamespaceSystem).List(e.ctx, metav1.ListOptions{})
+			return err
+		},
+		"get a secret in its own namespace": func() error {
+			_, err := sa.CoreV1().Secrets(deployNamespace).Get(e.ctx, "x", metav1.GetOptions{})
+			return err
+		},
+		"create a secret": func() error {
+			_, err := sa.CoreV1().Secrets(deployNamespace).Create(e.ctx, secret, metav1.CreateOptions{})
+			return err
+		},
+		"create a pod": func() error {
+			_, err := sa.CoreV1().Pods(metav1.NamespaceDefault).Create(e.ctx, pausePod("intruder").Obj(), metav1.CreateOptions{})
+			return err
+		},
+		"update a node": func() error {
+			_, err := sa.CoreV1().Nodes().Update(e.ctx, node, metav1.UpdateOptions{})
+			return err
+		},
+		"delete a node": func() error {
+			return sa.CoreV1().Nodes().Delete(e.ctx, node.Name, metav1.DeleteOptions{})
+		},
+		"edit its own configuration": func() error {
+			return sa.CoreV1().ConfigMaps(deployNamespace).DeleteCollection(e.ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
+		},
+		"change its own permissions": func() error {
+			return sa.RbacV1().ClusterRoles().Delete(e.ctx, serviceAccount, metav1.DeleteOptions{})
+		},
+		// The default scheduler's lock is not ours to read or take.
+		"read the default scheduler's lease": func() error {
+			_, err := sa.CoordinationV1().Leases(metav1.NamespaceSystem).Get(e.ctx, "kube-scheduler", metav1.GetOptions{})
+			return err
+		},
 	}
-	if err := sa.CoreV1().Nodes().Delete(e.ctx, "node-a1", metav1.DeleteOptions{}); !apierrors.IsForbidden(err) {
-		t.Errorf("deleting a node as the scheduler: err = %v, want Forbidden", err)
-	}
-	// The default scheduler's lock is not ours to take.
-	_, err := sa.CoordinationV1().Leases(metav1.NamespaceSystem).Get(e.ctx, "kube-scheduler", metav1.GetOptions{})
-	if !apierrors.IsForbidden(err) {
-		t.Errorf("reading kube-system/kube-scheduler lease as the scheduler: err = %v, want Forbidden", err)
+	for what, call := range refused {
+		if err := call(); !apierrors.IsForbidden(err) {
+			t.Errorf("%s as the scheduler: err = %v, want Forbidden", what, err)
+		}
 	}
 }
 
