@@ -12,32 +12,40 @@ import (
 )
 
 // FuzzSeeds are starting inputs for the plugins' fuzz targets: a random
-// cluster seed and a pod as JSON.
+// cluster seed, a pod as JSON and a node as JSON.
 var FuzzSeeds = []struct {
 	Seed int64
 	Pod  string
+	Node string
 }{
-	{1, `{}`},
-	{2, `{"spec":{"nodeSelector":{"zone":"z1"},"tolerations":[{"operator":"Exists"}]}}`},
-	{3, `{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchFields":[{"key":"metadata.name","operator":"In","values":["n1"]}]}]}}}}}`},
-	{4, `{"spec":{"affinity":{"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"topologyKey":"zone","labelSelector":{"matchLabels":{"app":"a"}}}]}}}}`},
-	{5, `{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"gen","operator":"Gt","values":["x","y"]}]}]}}}}}`},
-	{6, `{"spec":{"affinity":{"podAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":-5,"podAffinityTerm":{"topologyKey":"","labelSelector":{"matchExpressions":[{"key":"app","operator":"Bogus"}]}}}]}}}}`},
+	{1, `{}`, `{"metadata":{"name":"odd","labels":{"zone":""}},"spec":{"taints":[{"key":"","effect":""}]}}`},
+	{2, `{"spec":{"nodeSelector":{"zone":"z1"},"tolerations":[{"operator":"Exists"}]}}`, `{}`},
+	{3, `{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchFields":[{"key":"metadata.name","operator":"In","values":["n1"]}]}]}}}}}`, `{}`},
+	{4, `{"spec":{"affinity":{"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"topologyKey":"zone","labelSelector":{"matchLabels":{"app":"a"}}}]}}}}`, `{}`},
+	{5, `{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"gen","operator":"Gt","values":["x","y"]}]}]}}}}}`, `{}`},
+	{6, `{"spec":{"affinity":{"podAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":-5,"podAffinityTerm":{"topologyKey":"","labelSelector":{"matchExpressions":[{"key":"app","operator":"Bogus"}]}}}]}}}}`, `{}`},
 }
 
 // AddFuzzSeeds adds FuzzSeeds to f.
 func AddFuzzSeeds(f *testing.F) {
 	for _, s := range FuzzSeeds {
-		f.Add(s.Seed, []byte(s.Pod))
+		f.Add(s.Seed, []byte(s.Pod), []byte(s.Node))
 	}
 }
 
-// FuzzPod builds an arbitrary cluster from seed and decodes podJSON as the
-// incoming pod (falling back to a random one). The inputs need not be valid
-// API objects: plugins must survive anything.
-func FuzzPod(t *testing.T, seed int64, podJSON []byte) (*Cluster, *v1.Pod) {
+// FuzzPod builds an arbitrary cluster from seed, plus the node nodeJSON
+// decodes to, and decodes podJSON as the incoming pod (falling back to a
+// random one). The inputs need not be valid API objects: plugins must
+// survive anything.
+func FuzzPod(t *testing.T, seed int64, podJSON, nodeJSON []byte) (*Cluster, *v1.Pod) {
 	g := NewGen(seed)
 	nodes := g.Nodes(1 + g.Intn(6))
+	var extra v1.Node
+	if err := json.Unmarshal(nodeJSON, &extra); err == nil {
+		// A prefix keeps the name apart from the generated nodes' names.
+		extra.Name = "fuzz-" + extra.Name
+		nodes = append(nodes, &extra)
+	}
 	placed := g.PlacedPods(8, nodes, 0.5)
 	var pod v1.Pod
 	if err := json.Unmarshal(podJSON, &pod); err != nil {
@@ -115,8 +123,8 @@ func changes(cluster *Cluster, event fwk.ClusterEvent) [][2]any {
 // pod; nothing may panic.
 func FuzzPlugin(f *testing.F, newPlugin func(context.Context, runtime.Object, fwk.Handle) (fwk.Plugin, error)) {
 	AddFuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, seed int64, podJSON []byte) {
-		cluster, pod := FuzzPod(t, seed, podJSON)
+	f.Fuzz(func(t *testing.T, seed int64, podJSON, nodeJSON []byte) {
+		cluster, pod := FuzzPod(t, seed, podJSON, nodeJSON)
 		pl, err := newPlugin(context.Background(), nil, cluster.Handle)
 		if err != nil {
 			t.Fatal(err)
