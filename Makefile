@@ -11,12 +11,14 @@ LDFLAGS   := -X github.com/kube-placement/placement-scheduler/pkg/version.Versio
              -X k8s.io/component-base/version.gitMinor=37
 # Fuzz each target this long in `make test`; run longer by hand (README).
 FUZZTIME  ?= 10s
-PKGS      := ./pkg/... ./cmd/... ./manifests/...
+PKGS      := ./pkg/... ./cmd/... ./manifests/... ./test/bench/report/...
 
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 BENCHCOUNT ?= 6
 
-.PHONY: all build run test unit integration fuzz lint fmt image bench-plugins
+BENCHFLAGS = -run '^$$' -bench BenchmarkPerfSchedulingPlacement -benchtime 1x -timeout 90m
+
+.PHONY: all build run test unit integration fuzz lint fmt image bench-plugins bench bench-full bench-smoke
 
 all: build
 
@@ -28,7 +30,7 @@ build:
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/placement-sandbox $(ARGS)
 
-test: lint unit fuzz integration
+test: lint unit fuzz integration bench-smoke
 
 unit:
 	$(GO) test -count=1 -ldflags "$(LDFLAGS)" $(PKGS)
@@ -44,6 +46,20 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+# scheduler_perf needs an etcd binary; it builds from the module graph.
+$(BIN)/etcd: go.mod
+	$(GO) build -o $(BIN)/etcd go.etcd.io/etcd/server/v3
+
+# Throughput of both profiles in one run (test/bench). `bench` uses 500 nodes
+# and rewrites docs/benchmarks.*; `bench-full` 5,000 nodes; `bench-smoke` (part
+# of `make test`) a few nodes, to keep the harness compiling and running.
+bench bench-full bench-smoke: $(BIN)/etcd
+	@rm -rf _output/$@ && mkdir -p _output/$@
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(GO) test $(BENCHFLAGS) ./test/bench/ \
+	  -args -perf-scheduling-label-filter=$(patsubst bench-smoke,smoke,$@) -data-items-dir=$(CURDIR)/_output/$@ > _output/$@/go-test.log 2>&1 \
+	  || { tail -50 _output/$@/go-test.log; exit 1; }
+	$(GO) run ./test/bench/report -data _output/$@ $(if $(filter bench,$@),-docs docs)
 
 # Each plugin beside its in-tree twin on 500 and 5,000 nodes; benchstat
 # prints ours against upstream (ratios in the "vs base" column).

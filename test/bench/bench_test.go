@@ -1,0 +1,140 @@
+// Package bench runs upstream's scheduler_perf harness on our workloads, each
+// once with the default profile (in-tree plugins) and once with
+// placement-scheduler's, in the same run. `make bench` drives it and turns the
+// results into a table and docs/benchmarks.md (see ./report).
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	_ "k8s.io/component-base/logs/json/register"
+	perf "k8s.io/kubernetes/test/integration/scheduler_perf"
+
+	"github.com/kube-placement/placement-scheduler/manifests"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins"
+)
+
+// Profile names, as they appear in benchmark and data item names.
+const (
+	Default   = "default"
+	Placement = "placement"
+)
+
+// inTreeTwins are the in-tree plugins ours replace, for per-plugin metrics.
+var inTreeTwins = []string{"NodeName", "NodeAffinity", "TaintToleration", "InterPodAffinity"}
+
+func TestMain(m *testing.M) {
+	if err := perf.InitTests(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+func BenchmarkPerfSchedulingPlacement(b *testing.B) {
+	dir := b.TempDir()
+	configs := map[string]string{
+		Default:   writeFile(b, dir, "default.yaml", defaultConfig),
+		Placement: writeFile(b, dir, "placement.yaml", placementConfig(b)),
+	}
+	workloads := writeFile(b, dir, "workloads.yaml", bothProfiles(b, configs))
+	perf.RunBenchmarkPerfScheduling(b, workloads, "placement", plugins.Registry())
+}
+
+const defaultConfig = `apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+  - schedulerName: default-scheduler
+`
+
+// placementConfig is the deployable configuration, with its profile renamed so
+// that the harness's pods (which name no scheduler) are ours to schedule.
+func placementConfig(b *testing.B) []byte {
+	var cfg map[string]any
+	if err := yaml.Unmarshal(manifests.SchedulerConfig, &cfg); err != nil {
+		b.Fatal(err)
+	}
+	delete(cfg, "leaderElection")
+	profiles, _ := cfg["profiles"].([]any)
+	if len(profiles) != 1 {
+		b.Fatalf("manifests/scheduler-config.yaml has %d profiles, want 1", len(profiles))
+	}
+	profiles[0].(map[string]any)["schedulerName"] = "default-scheduler"
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// bothProfiles turns each test case of workloads.yaml into two, one per
+// profile, alternating which runs first so neither always gets the warmer
+// machine, and asks both to report our and the in-tree plugins' timings.
+func bothProfiles(b *testing.B, configs map[string]string) []byte {
+	raw, err := os.ReadFile("workloads.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cases []map[string]any
+	if err := yaml.Unmarshal(raw, &cases); err != nil {
+		b.Fatal(err)
+	}
+	var out []map[string]any
+	for i, tc := range cases {
+		order := []string{Default, Placement}
+		if i%2 == 1 {
+			order = []string{Placement, Default}
+		}
+		for _, profile := range order {
+			c := map[string]any{}
+			for k, v := range tc {
+				c[k] = v
+			}
+			c["name"] = fmt.Sprintf("%s_%s", tc["name"], profile)
+			c["schedulerConfigPath"] = configs[profile]
+			c["metricsCollectorConfig"] = pluginMetrics()
+			out = append(out, c)
+		}
+	}
+	data, err := yaml.Marshal(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+func pluginMetrics() map[string]any {
+	names := append([]string{}, inTreeTwins...)
+	for name := range plugins.Registry() {
+		names = append(names, name)
+	}
+	return map[string]any{"metrics": map[string]any{
+		"scheduler_plugin_execution_duration_seconds": []map[string]any{
+			{"label": "plugin", "values": names},
+			{"label": "extension_point", "values": []string{"PreFilter", "Filter", "PreScore", "Score"}},
+		},
+		"scheduler_scheduling_attempt_duration_seconds": []map[string]any{
+			{"label": "result", "values": []string{"scheduled"}},
+		},
+	}}
+}
+
+func writeFile(b *testing.B, dir, name string, data any) string {
+	var raw []byte
+	switch d := data.(type) {
+	case string:
+		raw = []byte(d)
+	case []byte:
+		raw = d
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestCollectAndTable(t *testing.T) {
+	var items dataItems
+	add := func(name, metric, unit string, labels map[string]string, data map[string]float64) {
+		l := map[string]string{"Name": name, "Metric": metric}
+		for k, v := range labels {
+			l[k] = v
+		}
+		items.DataItems = append(items.DataItems, struct {
+			Data   map[string]float64 `json:"data"`
+			Unit   string             `json:"unit"`
+			Labels map[string]string  `json:"labels"`
+		}{Data: data, Unit: unit, Labels: l})
+	}
+	add("B/PodAffinity_default/500Nodes/sched-1", "SchedulingThroughput", "pods/s", nil, map[string]float64{"Average": 100})
+	add("B/PodAffinity_placement/500Nodes/sched-1", "SchedulingThroughput", "pods/s", nil, map[string]float64{"Average": 250})
+	add("B/PodAffinity_default/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "InterPodAffinity", "extension_point": "Filter"}, map[string]float64{"Average": 0.5})
+	add("B/PodAffinity_placement/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "PlacementPodAffinity", "extension_point": "Filter"}, map[string]float64{"Average": 0.1})
+	add("B/PodAffinity_placement/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "NodeResourcesFit", "extension_point": "Filter"}, map[string]float64{"Average": 9})
+
+	res := Results{Results: collect(items)}
+	if len(res.Results) != 1 {
+		t.Fatalf("got %d results, want 1", len(res.Results))
+	}
+	r := res.Results[0]
+	if r.Ratio() != 2.5 {
+		t.Errorf("ratio = %v, want 2.5", r.Ratio())
+	}
+	if got := r.PluginMillis["placement"]["Filter"]; got != 0.1 {
+		t.Errorf("placement Filter ms = %v, want 0.1 (other plugins excluded)", got)
+	}
+	var out bytes.Buffer
+	if err := writeTable(&out, res); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| PodAffinity | 500Nodes | 100.0 | 250.0 | 2.50× | 0.500 → 0.100 | – |"; !strings.Contains(out.String(), want) {
+		t.Errorf("table:\n%s\nlacks %q", out.String(), want)
+	}
+	if svg := string(chart(res)); !strings.Contains(svg, "PodAffinity (500Nodes)") || !strings.HasPrefix(svg, "<svg") {
+		t.Errorf("chart lacks the workload:\n%s", svg)
+	}
+}
