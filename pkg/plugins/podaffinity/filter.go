@@ -49,6 +49,11 @@ type filterState struct {
 	// namespaceSelectors resolved.
 	affinity, antiAffinity []fwk.AffinityTerm
 
+	counts
+}
+
+// counts are the pod counts per topology domain that Filter reads.
+type counts struct {
 	// affinityCounts counts, per domain of each affinity term, existing pods
 	// matching all affinity terms.
 	affinityCounts domainCounts
@@ -60,33 +65,50 @@ type filterState struct {
 	existingAntiCounts domainCounts
 }
 
+func newCounts() counts {
+	return counts{affinityCounts: domainCounts{}, antiAffinityCounts: domainCounts{}, existingAntiCounts: domainCounts{}}
+}
+
+func (c counts) clone() counts {
+	return counts{c.affinityCounts.clone(), c.antiAffinityCounts.clone(), c.existingAntiCounts.clone()}
+}
+
+// merge adds other's counts to c.
+func (c counts) merge(other counts) {
+	for _, pair := range [][2]domainCounts{{c.affinityCounts, other.affinityCounts}, {c.antiAffinityCounts, other.antiAffinityCounts}, {c.existingAntiCounts, other.existingAntiCounts}} {
+		for d, n := range pair[1] {
+			if pair[0][d] += n; pair[0][d] == 0 {
+				delete(pair[0], d)
+			}
+		}
+	}
+}
+
 // Clone copies the counts, which AddPod and RemovePod change; the rest is
 // read-only after PreFilter.
 func (s *filterState) Clone() fwk.StateData {
 	c := *s
-	c.affinityCounts = s.affinityCounts.clone()
-	c.antiAffinityCounts = s.antiAffinityCounts.clone()
-	c.existingAntiCounts = s.existingAntiCounts.clone()
+	c.counts = s.counts.clone()
 	return &c
 }
 
 // account adds (delta 1) or removes (delta -1) existing pod p on node to or
-// from every count.
-func (s *filterState) account(p fwk.PodInfo, node *v1.Node, delta int64) {
+// from every count of c.
+func (s *filterState) account(c counts, p fwk.PodInfo, node *v1.Node, delta int64) {
 	for _, t := range p.GetRequiredAntiAffinityTerms() {
 		if t.Matches(s.pod, s.nsLabels) {
-			s.existingAntiCounts.add(node, t.TopologyKey, delta)
+			c.existingAntiCounts.add(node, t.TopologyKey, delta)
 		}
 	}
 	existing := p.GetPod()
 	if matchesAll(s.affinity, existing) {
 		for i := range s.affinity {
-			s.affinityCounts.add(node, s.affinity[i].TopologyKey, delta)
+			c.affinityCounts.add(node, s.affinity[i].TopologyKey, delta)
 		}
 	}
 	for i := range s.antiAffinity {
 		if s.antiAffinity[i].Matches(existing, nil) {
-			s.antiAffinityCounts.add(node, s.antiAffinity[i].TopologyKey, delta)
+			c.antiAffinityCounts.add(node, s.antiAffinity[i].TopologyKey, delta)
 		}
 	}
 }
@@ -103,13 +125,11 @@ func (pl *PodAffinity) PreFilter(ctx context.Context, cs fwk.CycleState, pod *v1
 		return nil, fwk.NewStatus(fwk.UnschedulableAndUnresolvable, fmt.Sprintf("parsing pod: %+v", err))
 	}
 	s := &filterState{
-		pod:                pod,
-		nsLabels:           pl.namespaceLabels(klog.FromContext(ctx), pod.Namespace),
-		affinity:           info.GetRequiredAffinityTerms(),
-		antiAffinity:       info.GetRequiredAntiAffinityTerms(),
-		affinityCounts:     domainCounts{},
-		antiAffinityCounts: domainCounts{},
-		existingAntiCounts: domainCounts{},
+		pod:          pod,
+		nsLabels:     pl.namespaceLabels(klog.FromContext(ctx), pod.Namespace),
+		affinity:     info.GetRequiredAffinityTerms(),
+		antiAffinity: info.GetRequiredAntiAffinityTerms(),
+		counts:       newCounts(),
 	}
 	if err := pl.resolveAll(s.affinity); err != nil {
 		return nil, fwk.AsStatus(err)
@@ -117,7 +137,7 @@ func (pl *PodAffinity) PreFilter(ctx context.Context, cs fwk.CycleState, pod *v1
 	if err := pl.resolveAll(s.antiAffinity); err != nil {
 		return nil, fwk.AsStatus(err)
 	}
-	if err := pl.countExisting(s, nodes); err != nil {
+	if err := pl.countExisting(ctx, s, nodes); err != nil {
 		return nil, fwk.AsStatus(err)
 	}
 	if len(s.affinity) == 0 && len(s.antiAffinity) == 0 && len(s.existingAntiCounts) == 0 {
@@ -130,24 +150,27 @@ func (pl *PodAffinity) PreFilter(ctx context.Context, cs fwk.CycleState, pod *v1
 // countExisting fills the counts from the snapshot. A pod without terms of its
 // own only needs the pods with required anti-affinity, which the snapshot
 // lists apart; otherwise every pod on every node may match.
-func (pl *PodAffinity) countExisting(s *filterState, nodes []fwk.NodeInfo) error {
-	if len(s.affinity) > 0 || len(s.antiAffinity) > 0 {
-		for _, ni := range nodes {
-			for _, p := range ni.GetPods() {
-				s.account(p, ni.Node(), 1)
+func (pl *PodAffinity) countExisting(ctx context.Context, s *filterState, nodes []fwk.NodeInfo) error {
+	ownTerms := len(s.affinity) > 0 || len(s.antiAffinity) > 0
+	if !ownTerms {
+		var err error
+		if nodes, err = pl.snapshot.NodeInfos().HavePodsWithRequiredAntiAffinityList(); err != nil {
+			return fmt.Errorf("listing nodes with anti-affinity pods: %w", err)
+		}
+	}
+	pl.eachChunk(ctx, len(nodes), func(lo, hi int) any {
+		c := newCounts()
+		for _, ni := range nodes[lo:hi] {
+			pods := ni.GetPodsWithRequiredAntiAffinity()
+			if ownTerms {
+				pods = ni.GetPods()
+			}
+			for _, p := range pods {
+				s.account(c, p, ni.Node(), 1)
 			}
 		}
-		return nil
-	}
-	withAnti, err := pl.snapshot.NodeInfos().HavePodsWithRequiredAntiAffinityList()
-	if err != nil {
-		return fmt.Errorf("listing nodes with anti-affinity pods: %w", err)
-	}
-	for _, ni := range withAnti {
-		for _, p := range ni.GetPodsWithRequiredAntiAffinity() {
-			s.account(p, ni.Node(), 1)
-		}
-	}
+		return c
+	}, func(part any) { s.counts.merge(part.(counts)) })
 	return nil
 }
 
@@ -169,7 +192,7 @@ func updateState(cs fwk.CycleState, p fwk.PodInfo, nodeInfo fwk.NodeInfo, delta 
 	if err != nil {
 		return fwk.AsStatus(err)
 	}
-	s.account(p, nodeInfo.Node(), delta)
+	s.account(s.counts, p, nodeInfo.Node(), delta)
 	return nil
 }
 

@@ -36,10 +36,11 @@ const (
 
 // PodAffinity is the plugin.
 type PodAffinity struct {
-	args       Args
-	snapshot   fwk.SharedLister
-	namespaces listersv1.NamespaceLister
-	gates      gates.Gates
+	args         Args
+	snapshot     fwk.SharedLister
+	namespaces   listersv1.NamespaceLister
+	parallelizer fwk.Parallelizer
+	gates        gates.Gates
 }
 
 var (
@@ -77,10 +78,11 @@ func NewWithArgs(h fwk.Handle, a Args) (*PodAffinity, error) {
 		return nil, errors.New(Name + ": the framework handle has no informer factory")
 	}
 	return &PodAffinity{
-		args:       a,
-		snapshot:   h.SnapshotSharedLister(),
-		namespaces: h.SharedInformerFactory().Core().V1().Namespaces().Lister(),
-		gates:      gates.Current(),
+		args:         a,
+		snapshot:     h.SnapshotSharedLister(),
+		namespaces:   h.SharedInformerFactory().Core().V1().Namespaces().Lister(),
+		parallelizer: h.Parallelizer(),
+		gates:        gates.Current(),
 	}, nil
 }
 
@@ -161,4 +163,27 @@ func (pl *PodAffinity) SignPod(_ context.Context, pod *v1.Pod) ([]fwk.SignFragme
 		return nil, fwk.NewStatus(fwk.Unschedulable, "pods with inter-pod affinity are not signable")
 	}
 	return []fwk.SignFragment{{Key: fwk.LabelsSignerName, Value: pod.Labels}}, nil
+}
+
+// chunks is how many pieces eachChunk splits a walk over nodes into: enough
+// to keep the scheduler's workers busy, few enough that merging the partial
+// results costs little.
+const chunks = 16
+
+// eachChunk runs work over [0, n) in contiguous chunks on the scheduler's
+// parallelizer, then hands each chunk's result to merge, one at a time.
+func (pl *PodAffinity) eachChunk(ctx context.Context, n int, work func(lo, hi int) any, merge func(any)) {
+	if n == 0 {
+		return
+	}
+	pieces := min(chunks, n)
+	parts := make([]any, pieces)
+	pl.parallelizer.Until(ctx, pieces, func(i int) {
+		parts[i] = work(i*n/pieces, (i+1)*n/pieces)
+	}, Name)
+	for _, part := range parts {
+		if part != nil {
+			merge(part)
+		}
+	}
 }

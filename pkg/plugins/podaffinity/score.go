@@ -27,6 +27,19 @@ func (m domainScores) add(node *v1.Node, key string, weight int64) {
 	m[key][value] += weight
 }
 
+// merge adds other's weights to m.
+func (m domainScores) merge(other domainScores) {
+	for key, values := range other {
+		if m[key] == nil {
+			m[key] = values
+			continue
+		}
+		for v, w := range values {
+			m[key][v] += w
+		}
+	}
+}
+
 // scoreState is read-only after PreScore.
 type scoreState struct {
 	scores domainScores
@@ -108,7 +121,7 @@ func (pl *PodAffinity) PreScore(ctx context.Context, cs fwk.CycleState, pod *v1.
 			}
 		}
 	}
-	if err := pl.scoreExisting(sc, ownPreferred); err != nil {
+	if err := pl.scoreExisting(ctx, sc, ownPreferred); err != nil {
 		return fwk.AsStatus(err)
 	}
 	if len(sc.scores) == 0 {
@@ -120,7 +133,7 @@ func (pl *PodAffinity) PreScore(ctx context.Context, cs fwk.CycleState, pod *v1.
 
 // scoreExisting walks every pod when the incoming pod has preferred terms of
 // its own; otherwise only pods with terms of their own can add weight.
-func (pl *PodAffinity) scoreExisting(sc *scorer, ownPreferred bool) error {
+func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scorer, ownPreferred bool) error {
 	lister := pl.snapshot.NodeInfos()
 	nodes, err := lister.HavePodsWithAffinityList()
 	if ownPreferred {
@@ -129,15 +142,20 @@ func (pl *PodAffinity) scoreExisting(sc *scorer, ownPreferred bool) error {
 	if err != nil {
 		return fmt.Errorf("%s: listing nodes: %w", Name, err)
 	}
-	for _, ni := range nodes {
-		pods := ni.GetPodsWithAffinity()
-		if ownPreferred {
-			pods = ni.GetPods()
+	pl.eachChunk(ctx, len(nodes), func(lo, hi int) any {
+		part := *sc
+		part.scores = domainScores{}
+		for _, ni := range nodes[lo:hi] {
+			pods := ni.GetPodsWithAffinity()
+			if ownPreferred {
+				pods = ni.GetPods()
+			}
+			for _, p := range pods {
+				part.addExisting(p, ni.Node())
+			}
 		}
-		for _, p := range pods {
-			sc.addExisting(p, ni.Node())
-		}
-	}
+		return part.scores
+	}, func(part any) { sc.scores.merge(part.(domainScores)) })
 	return nil
 }
 
