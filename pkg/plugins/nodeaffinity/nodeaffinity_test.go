@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/klog/v2/ktesting"
 	fwk "k8s.io/kube-scheduler/framework"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 
@@ -72,13 +71,7 @@ func TestFilterRequired(t *testing.T) {
 			if rejected := !v.PreFilter.IsSuccess() && !v.PreFilter.IsSkip(); rejected {
 				t.Fatalf("PreFilter = %s", plugintest.Describe(v.PreFilter))
 			}
-			got := v.At(0)
-			if got.IsSuccess() != tt.want {
-				t.Fatalf("Filter = %s, want pass=%v", plugintest.Describe(got), tt.want)
-			}
-			if !tt.want && (got.Code() != fwk.UnschedulableAndUnresolvable || got.Reasons()[0] != nodeaffinity.ErrReasonPod) {
-				t.Errorf("Filter = %s, want UnschedulableAndUnresolvable %q", plugintest.Describe(got), nodeaffinity.ErrReasonPod)
-			}
+			plugintest.ExpectVerdict(t, v.At(0), tt.want, nodeaffinity.ErrReasonPod)
 		})
 	}
 }
@@ -227,7 +220,6 @@ func TestQueueingHint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			logger, ctx := ktesting.NewTestContext(t)
 			var a nodeaffinity.Args
 			if tt.added {
 				a.AddedAffinity = &v1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &v1.NodeSelector{
@@ -235,15 +227,8 @@ func TestQueueingHint(t *testing.T) {
 				}}
 			}
 			pl, _ := nodeaffinity.NewWithArgs(a)
-			events, _ := pl.EventsToRegister(ctx)
-			var old any
-			if tt.old != nil {
-				old = tt.old
-			}
-			got, err := events[0].QueueingHintFn(logger, pod, old, tt.new)
-			if err != nil || got != tt.want {
-				t.Errorf("hint = %v, %v; want %v", got, err, tt.want)
-			}
+			events, _ := pl.EventsToRegister(context.Background())
+			plugintest.ExpectHint(t, events[0].QueueingHintFn, pod, tt.old, tt.new, tt.want)
 		})
 	}
 }

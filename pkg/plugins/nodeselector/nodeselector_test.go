@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/klog/v2/ktesting"
 	fwk "k8s.io/kube-scheduler/framework"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 
@@ -84,15 +83,7 @@ func TestQueueingHint(t *testing.T) {
 	hint := events[0].QueueingHintFn
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			logger, _ := ktesting.NewTestContext(t)
-			var old any
-			if tt.old != nil {
-				old = tt.old
-			}
-			got, err := hint(logger, pod, old, tt.new)
-			if err != nil || got != tt.want {
-				t.Errorf("hint = %v, %v; want %v", got, err, tt.want)
-			}
+			plugintest.ExpectHint(t, hint, pod, tt.old, tt.new, tt.want)
 		})
 	}
 }

@@ -62,13 +62,7 @@ func TestFilter(t *testing.T) {
 			pod := st.MakePod().Name("p").Obj()
 			pod.Spec.Tolerations = tt.tolerations
 			v, _ := plugintest.Filter(context.Background(), newPlugin(t), pod, cluster.Nodes)
-			got := v.At(0)
-			if got.IsSuccess() != tt.want {
-				t.Fatalf("Filter = %s, want pass=%v", plugintest.Describe(got), tt.want)
-			}
-			if !tt.want && (got.Code() != fwk.UnschedulableAndUnresolvable || got.Reasons()[0] != tainttoleration.ErrReason) {
-				t.Errorf("Filter = %s, want UnschedulableAndUnresolvable %q", plugintest.Describe(got), tainttoleration.ErrReason)
-			}
+			plugintest.ExpectVerdict(t, v.At(0), tt.want, tainttoleration.ErrReason)
 		})
 	}
 }
@@ -131,14 +125,7 @@ func TestQueueingHints(t *testing.T) {
 	events, _ := pl.EventsToRegister(ctx)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var old any
-			if tt.old != nil {
-				old = tt.old
-			}
-			got, err := events[0].QueueingHintFn(logger, pod, old, tt.new)
-			if err != nil || got != tt.want {
-				t.Errorf("hint = %v, %v; want %v", got, err, tt.want)
-			}
+			plugintest.ExpectHint(t, events[0].QueueingHintFn, pod, tt.old, tt.new, tt.want)
 		})
 	}
 	if got, _ := events[1].QueueingHintFn(logger, pod, pod, pod); events[1].Event.Resource != fwk.TargetPod || got != fwk.Queue {
