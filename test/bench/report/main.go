@@ -61,8 +61,15 @@ var placementPlugins = map[string]bool{
 func main() {
 	dir := flag.String("data", "_output/bench", "directory with the run's BenchmarkPerfScheduling_*.json")
 	docs := flag.String("docs", "", "write benchmarks.md, benchmarks.json and benchmarks.svg to this directory")
+	from := flag.String("results", "", "redraw from this results file (benchmarks.json) instead of a run's data items")
 	flag.Parse()
-	res, err := load(*dir)
+	var res Results
+	var err error
+	if *from != "" {
+		res, err = readResults(*from)
+	} else {
+		res, err = load(*dir)
+	}
 	if err == nil {
 		err = writeTable(os.Stdout, res)
 	}
@@ -73,6 +80,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
 	}
+}
+
+func readResults(path string) (Results, error) {
+	var res Results
+	raw, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(raw, &res)
+	}
+	if err != nil {
+		return Results{}, fmt.Errorf("reading results file %s: %w", path, err)
+	}
+	return res, nil
 }
 
 // load reads the newest data items file in dir.
