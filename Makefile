@@ -16,7 +16,7 @@ PKGS      := ./pkg/... ./cmd/... ./manifests/... ./test/bench/report/...
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 BENCHCOUNT ?= 6
 
-BENCHFLAGS = -run '^$$' -bench BenchmarkPerfSchedulingPlacement -benchtime 1x -timeout 90m
+BENCHFLAGS = -vet=off -run '^$$' -bench BenchmarkPerfSchedulingPlacement -benchtime 1x -timeout 90m
 
 .PHONY: all build run test unit integration fuzz lint fmt image bench-plugins bench bench-full bench-smoke
 
@@ -33,17 +33,17 @@ run:
 test: lint unit fuzz integration bench-smoke
 
 unit:
-	$(GO) test -count=1 -ldflags "$(LDFLAGS)" $(PKGS)
+	$(GO) test -count=1 -vet=off -ldflags "$(LDFLAGS)" $(PKGS)
 
 integration:
-	$(GO) test -count=1 -timeout 20m -ldflags "$(LDFLAGS)" ./test/integration/...
+	$(GO) test -count=1 -vet=off -timeout 20m -ldflags "$(LDFLAGS)" ./test/integration/...
 
 # Every Fuzz target of every package, each for FUZZTIME.
 fuzz:
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$f"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    $(GO) test -vet=off -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
 
