@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ func TestLeaderFailover(t *testing.T) {
 		e.createNodes(failoverNode(i))
 	}
 	leader := e.waitLeader(instances, "", 30*time.Second)
+	bindings := e.watchBindings()
 
 	streamed := make(chan error, 1)
 	go func() { streamed <- e.streamPods(failoverPods) }()
@@ -60,7 +62,66 @@ func TestLeaderFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitBoundCount(failoverPods, 2*time.Minute)
-	e.expectScheduledOnce(failoverPods)
+	bindings.expectEachOnce(t, failoverPods)
+	e.expectNoScheduledTwice()
+}
+
+// bindingWatch records, from the apiserver's watch stream, every node each
+// pod was bound to.
+type bindingWatch struct {
+	mu    sync.Mutex
+	nodes map[string][]string
+}
+
+func (e *env) watchBindings() *bindingWatch {
+	e.t.Helper()
+	w, err := e.cs.CoreV1().Pods(metav1.NamespaceDefault).Watch(e.ctx, metav1.ListOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(w.Stop)
+	b := &bindingWatch{nodes: map[string][]string{}}
+	go func() {
+		for ev := range w.ResultChan() {
+			pod, ok := ev.Object.(*v1.Pod)
+			if !ok || pod.Spec.NodeName == "" {
+				continue
+			}
+			b.mu.Lock()
+			seen := b.nodes[pod.Name]
+			if len(seen) == 0 || seen[len(seen)-1] != pod.Spec.NodeName {
+				b.nodes[pod.Name] = append(seen, pod.Spec.NodeName)
+			}
+			b.mu.Unlock()
+		}
+	}()
+	return b
+}
+
+// expectEachOnce: every pod was bound, to one node, once.
+func (b *bindingWatch) expectEachOnce(t *testing.T, pods int) {
+	t.Helper()
+	var err error
+	// The watch may trail the list that saw the last binding.
+	_ = wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		err = nil
+		if len(b.nodes) != pods {
+			err = fmt.Errorf("%d pods seen bound, want %d", len(b.nodes), pods)
+		}
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for pod, nodes := range b.nodes {
+		if len(nodes) != 1 {
+			t.Errorf("pod %s was bound %d times: %v", pod, len(nodes), nodes)
+		}
+	}
 }
 
 func failoverNode(i int) *v1.Node {
@@ -125,9 +186,10 @@ func (e *env) waitBoundCount(want int, timeout time.Duration) {
 	}
 }
 
-// expectScheduledOnce checks that each pod has exactly one Scheduled event:
-// one binding, by one instance.
-func (e *env) expectScheduledOnce(pods int) {
+// expectNoScheduledTwice: no pod has two Scheduled events, so no two instances
+// both believe they bound it. (A crashed leader may bind a pod and die before
+// its event is written, so a pod may have none.)
+func (e *env) expectNoScheduledTwice() {
 	e.t.Helper()
 	events, err := e.cs.CoreV1().Events(metav1.NamespaceDefault).List(e.ctx, metav1.ListOptions{FieldSelector: "reason=Scheduled"})
 	if err != nil {
@@ -137,12 +199,10 @@ func (e *env) expectScheduledOnce(pods int) {
 	for _, ev := range events.Items {
 		perPod[ev.InvolvedObject.Name]++
 	}
-	if len(perPod) != pods {
-		e.t.Errorf("%d pods have a Scheduled event, want %d", len(perPod), pods)
-	}
 	for pod, n := range perPod {
-		if n != 1 {
-			e.t.Errorf("pod %s has %d Scheduled events, want exactly 1", pod, n)
+		if n > 1 {
+			e.t.Errorf("pod %s has %d Scheduled events, want at most 1", pod, n)
 		}
 	}
+	e.t.Logf("%d of %d pods have their Scheduled event", len(perPod), failoverPods)
 }
