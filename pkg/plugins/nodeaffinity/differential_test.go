@@ -15,8 +15,6 @@ import (
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/nodeselector"
 )
 
-const differentialCases = 10000
-
 // TestDifferentialAgainstInTree checks PlacementNodeAffinity followed by
 // PlacementNodeSelector (their order in our profile) against the in-tree
 // NodeAffinity plugin, which does both jobs: same PreFilter outcome, same
@@ -25,7 +23,7 @@ func TestDifferentialAgainstInTree(t *testing.T) {
 	g := plugintest.NewGen(plugintest.Seed(t))
 	ctx := context.Background()
 	fts := plugintest.InTreeFeatures()
-	for i := 0; i < differentialCases; i++ {
+	for i := 0; i < plugintest.DifferentialCases; i++ {
 		nodes := g.Nodes(1 + g.Intn(8))
 		cluster := plugintest.NewCluster(t, nil, nodes, nil)
 		var added *v1.NodeAffinity
@@ -52,13 +50,13 @@ func TestDifferentialAgainstInTree(t *testing.T) {
 		want, _ := plugintest.Filter(ctx, oracle.(fwk.FilterPlugin), pod, cluster.Nodes)
 		got := combine(ctx, ours, selector.(fwk.FilterPlugin), pod, cluster.Nodes)
 		if diff := plugintest.DiffVerdicts(want, got, cluster.Nodes); diff != "" {
-			t.Fatalf("case %d: pod %s\nadded %s\nnodes %s\n%s", i, dump(pod), dump(added), dump(nodes), diff)
+			t.Fatalf("case %d: pod %s\nadded %s\nnodes %s\n%s", i, plugintest.Dump(pod), plugintest.Dump(added), plugintest.Dump(nodes), diff)
 		}
 
 		wantScores, wantStatus := plugintest.Score(ctx, oracle.(fwk.ScorePlugin), pod, cluster.Nodes)
 		gotScores, gotStatus := plugintest.Score(ctx, ours, pod, cluster.Nodes)
 		if diff := plugintest.DiffScores(wantScores, wantStatus, gotScores, gotStatus); diff != "" {
-			t.Fatalf("case %d: pod %s\nadded %s\nnodes %s\n%s", i, dump(pod), dump(added), dump(nodes), diff)
+			t.Fatalf("case %d: pod %s\nadded %s\nnodes %s\n%s", i, plugintest.Dump(pod), plugintest.Dump(added), plugintest.Dump(nodes), diff)
 		}
 	}
 }

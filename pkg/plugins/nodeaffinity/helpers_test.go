@@ -1,16 +1,8 @@
 package nodeaffinity_test
 
-import (
-	"encoding/json"
-	"sort"
-)
+import "sort"
 
-func dump(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-func plugintestSorted(s []string) []string {
+func sortStrings(s []string) []string {
 	sort.Strings(s)
 	return s
 }

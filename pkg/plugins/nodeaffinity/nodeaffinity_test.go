@@ -122,7 +122,7 @@ func TestPreFilterNodeNames(t *testing.T) {
 }
 
 func sortedNames(r *fwk.PreFilterResult) []string {
-	return plugintestSorted(r.NodeNames.UnsortedList())
+	return sortStrings(r.NodeNames.UnsortedList())
 }
 
 // TestAddedAffinity: the profile's required terms are enforced on every pod

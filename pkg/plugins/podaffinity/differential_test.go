@@ -2,7 +2,6 @@ package podaffinity_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -26,7 +25,7 @@ func TestDifferentialAgainstInTree(t *testing.T) {
 	g := plugintest.NewGen(plugintest.Seed(t))
 	ctx := context.Background()
 	fts := plugintest.InTreeFeatures()
-	for i := 0; i < 10000; i++ {
+	for i := 0; i < plugintest.DifferentialCases; i++ {
 		nodes := g.Nodes(1 + g.Intn(6))
 		placed := g.PlacedPods(10, nodes, 0.4)
 		namespaces := g.Namespaces()
@@ -42,7 +41,7 @@ func TestDifferentialAgainstInTree(t *testing.T) {
 		}
 		pod := g.AffinityPod(fmt.Sprintf("p%d", i), 0.7)
 		describe := func() string {
-			return fmt.Sprintf("pod %s\nnodes %s\nplaced %s\nnamespaces %s", dump(pod), dump(nodes), dump(placed), dump(namespaces))
+			return fmt.Sprintf("pod %s\nnodes %s\nplaced %s\nnamespaces %s", plugintest.Dump(pod), plugintest.Dump(nodes), plugintest.Dump(placed), plugintest.Dump(namespaces))
 		}
 
 		want, wantState := plugintest.Filter(ctx, oracle.(fwk.FilterPlugin), pod, cluster.Nodes)
@@ -57,7 +56,7 @@ func TestDifferentialAgainstInTree(t *testing.T) {
 				want = refilter(ctx, oracle.(fwk.FilterPlugin), oracle.(fwk.PreFilterPlugin).PreFilterExtensions(), wantState, pod, change, node, cluster.Nodes)
 				got = refilter(ctx, ours, ours.PreFilterExtensions(), gotState, pod, change, node, cluster.Nodes)
 				if diff := plugintest.DiffVerdicts(want, got, cluster.Nodes); diff != "" {
-					t.Fatalf("case %d after %s of %s on %s: %s\n%s", i, change.op, dump(change.pod), node.Node().Name, diff, describe())
+					t.Fatalf("case %d after %s of %s on %s: %s\n%s", i, change.op, plugintest.Dump(change.pod), node.Node().Name, diff, describe())
 				}
 			}
 		}
@@ -109,9 +108,4 @@ func refilter(ctx context.Context, pl fwk.FilterPlugin, ext fwk.PreFilterExtensi
 		v.Nodes = append(v.Nodes, pl.Filter(ctx, state, pod, n))
 	}
 	return v
-}
-
-func dump(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }

@@ -2,7 +2,6 @@ package tainttoleration_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	fwk "k8s.io/kube-scheduler/framework"
@@ -12,28 +11,13 @@ import (
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/tainttoleration"
 )
 
-// TestDifferentialAgainstInTree: same Filter code and reason on every node,
-// same normalized scores, on random taints and tolerations.
+// TestDifferentialAgainstInTree: same Filter code and reason on every node and
+// same normalized scores as the in-tree TaintToleration plugin, on random
+// taints and tolerations.
 func TestDifferentialAgainstInTree(t *testing.T) {
-	g := plugintest.NewGen(plugintest.Seed(t))
-	ctx := context.Background()
-	fts := plugintest.InTreeFeatures()
-	for i := 0; i < 10000; i++ {
-		nodes := g.Nodes(1 + g.Intn(8))
-		cluster := plugintest.NewCluster(t, nil, nodes, nil)
-		oracle, _ := upstream.New(ctx, nil, cluster.Handle, fts)
-		ours, _ := tainttoleration.New(ctx, nil, cluster.Handle)
-		pod := g.NodePod(fmt.Sprintf("p%d", i), len(nodes))
-
-		want, _ := plugintest.Filter(ctx, oracle.(fwk.FilterPlugin), pod, cluster.Nodes)
-		got, _ := plugintest.Filter(ctx, ours.(fwk.FilterPlugin), pod, cluster.Nodes)
-		if diff := plugintest.DiffVerdicts(want, got, cluster.Nodes); diff != "" {
-			t.Fatalf("case %d: tolerations %v, nodes %v: %s", i, pod.Spec.Tolerations, nodes, diff)
-		}
-		wantScores, ws := plugintest.Score(ctx, oracle.(fwk.ScorePlugin), pod, cluster.Nodes)
-		gotScores, gs := plugintest.Score(ctx, ours.(fwk.ScorePlugin), pod, cluster.Nodes)
-		if diff := plugintest.DiffScores(wantScores, ws, gotScores, gs); diff != "" {
-			t.Fatalf("case %d: tolerations %v, nodes %v: %s", i, pod.Spec.Tolerations, nodes, diff)
-		}
-	}
+	plugintest.Differential(t, func(h fwk.Handle) (fwk.Plugin, fwk.Plugin) {
+		oracle, _ := upstream.New(context.Background(), nil, h, plugintest.InTreeFeatures())
+		ours, _ := tainttoleration.New(context.Background(), nil, h)
+		return oracle, ours
+	})
 }
