@@ -95,36 +95,34 @@ func (e *env) getPod(pod *v1.Pod) *v1.Pod {
 // waitBound waits for pod to be bound and returns its node.
 func (e *env) waitBound(pod *v1.Pod, timeout time.Duration) string {
 	e.t.Helper()
-	var node string
-	err := wait.PollUntilContextTimeout(e.ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		p, err := e.cs.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		node = p.Spec.NodeName
-		return node != "", nil
+	return e.waitPod(pod, timeout, "bound", func(_ context.Context, p *v1.Pod) (string, error) {
+		return p.Spec.NodeName, nil
 	})
-	if err != nil {
-		e.t.Fatalf("pod %s/%s not bound within %v: %v", pod.Namespace, pod.Name, timeout, err)
-	}
-	return node
 }
 
 // waitFailedScheduling waits for a FailedScheduling event on pod and returns
 // its message.
 func (e *env) waitFailedScheduling(pod *v1.Pod, timeout time.Duration) string {
 	e.t.Helper()
-	var msg string
+	return e.waitPod(pod, timeout, "given a FailedScheduling event", func(ctx context.Context, p *v1.Pod) (string, error) {
+		return sandbox.FailedSchedulingMessage(ctx, e.cs, p)
+	})
+}
+
+// waitPod polls pod until observe returns a non-empty answer, and returns it.
+func (e *env) waitPod(pod *v1.Pod, timeout time.Duration, what string, observe func(context.Context, *v1.Pod) (string, error)) string {
+	e.t.Helper()
+	var answer string
 	err := wait.PollUntilContextTimeout(e.ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		p, err := e.cs.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
-		msg, err = sandbox.FailedSchedulingMessage(ctx, e.cs, p)
-		return msg != "", err
+		answer, err = observe(ctx, p)
+		return answer != "", err
 	})
 	if err != nil {
-		e.t.Fatalf("no FailedScheduling event for %s/%s within %v: %v", pod.Namespace, pod.Name, timeout, err)
+		e.t.Fatalf("pod %s/%s not %s within %v: %v", pod.Namespace, pod.Name, what, timeout, err)
 	}
-	return msg
+	return answer
 }
