@@ -26,6 +26,7 @@ all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/placement-scheduler ./cmd/placement-scheduler
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/kubectl-placement ./cmd/kubectl-placement
 
 # The sandbox builds from the module cache so the apiserver test server finds
 # its certificate fixtures (never -trimpath).

@@ -16,3 +16,8 @@ var SchedulerConfig []byte
 //
 //go:embed examples/*.yaml
 var Examples embed.FS
+
+// ExplainRBAC holds the read-only roles of `kubectl placement explain`.
+//
+//go:embed explain-rbac.yaml
+var ExplainRBAC []byte

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"k8s.io/klog/v2"
@@ -33,14 +34,22 @@ func quietLogs(verbosity string) {
 func main() {
 	keep := flag.Bool("keep", false, "keep the control plane and scheduler running after the report and print a kubeconfig for kubectl")
 	timeout := flag.Duration("timeout", 0, "how long to wait for the examples to be placed (default 90s)")
+	explainPods := flag.String("explain", "", "comma-separated example pods to explain after the table (pending pods always are)")
 	verbosity := flag.String("log-v", "", "klog verbosity of the control plane and scheduler; empty keeps them quiet")
 	flag.Parse()
 	quietLogs(*verbosity)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if _, err := sandbox.Run(ctx, os.Stdout, sandbox.Options{Keep: *keep, Timeout: *timeout}); err != nil {
+	if _, err := sandbox.Run(ctx, os.Stdout, sandbox.Options{Keep: *keep, Timeout: *timeout, Explain: splitList(*explainPods)}); err != nil {
 		fmt.Fprintln(os.Stderr, "placement-sandbox:", err)
 		os.Exit(1)
 	}
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }

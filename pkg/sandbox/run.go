@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kube-placement/placement-scheduler/manifests"
+	"github.com/kube-placement/placement-scheduler/pkg/explain"
 	"github.com/kube-placement/placement-scheduler/pkg/localcluster"
 	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
 )
@@ -21,6 +24,9 @@ type Options struct {
 	Keep bool
 	// Timeout bounds the wait for placements.
 	Timeout time.Duration
+	// Explain names example pods to run `kubectl placement explain` on after
+	// the table; pending pods are always explained.
+	Explain []string
 }
 
 // Run starts a local control plane and placement-scheduler, creates the demo
@@ -76,6 +82,9 @@ func Run(ctx context.Context, out io.Writer, o Options) ([]Placement, error) {
 	if err := PrintTable(out, placements); err != nil {
 		return nil, err
 	}
+	if err := explainPods(ctx, out, cs, placements, o.Explain); err != nil {
+		return nil, err
+	}
 	if o.Keep {
 		fmt.Fprintf(out, "\nThe cluster stays up until you press Ctrl-C:\n  export KUBECONFIG=%s\n  kubectl get pods -o wide\n", kubeconfig)
 		<-ctx.Done()
@@ -94,4 +103,31 @@ func createExamples(ctx context.Context, cs kubernetes.Interface, examples []Exa
 		}
 	}
 	return names, nil
+}
+
+// explainPods prints `kubectl placement explain` for the pending examples and
+// the ones named.
+func explainPods(ctx context.Context, out io.Writer, cs kubernetes.Interface, placements []Placement, names []string) error {
+	cfg, err := explain.ParseConfig(manifests.SchedulerConfig)
+	if err != nil {
+		return err
+	}
+	for _, p := range placements {
+		if !p.Pending() && !slices.Contains(names, p.Pod) {
+			continue
+		}
+		pod, err := cs.CoreV1().Pods(metav1.NamespaceDefault).Get(ctx, p.Pod, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		e, err := explain.Explain(ctx, explain.Options{Client: cs, Config: cfg}, pod)
+		if err != nil {
+			return fmt.Errorf("explaining %s: %w", p.Pod, err)
+		}
+		fmt.Fprintf(out, "\n$ kubectl placement explain pod/%s\n", p.Pod)
+		if err := explain.Print(out, e, "text", explain.PrintOptions{Top: 10, NodesPerGroup: 5}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,43 @@
+// Command kubectl-placement is a kubectl plugin: `kubectl placement explain`
+// says why a pod is pending, or why it landed where it did, by running the
+// scheduler's own profile over a snapshot of the live cluster. It only reads.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
+
+	"github.com/kube-placement/placement-scheduler/pkg/kubectlplacement"
+)
+
+func main() {
+	// The scheduler libraries log through klog; keep that off the answer
+	// unless asked for with --v.
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	_ = fs.Set("logtostderr", "false")
+	_ = fs.Set("stderrthreshold", "FATAL")
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := kubectlplacement.NewCommand(os.Stdout)
+	root.PersistentFlags().AddGoFlag(fs.Lookup("v"))
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		if cmd.Flags().Changed("v") {
+			_ = fs.Set("logtostderr", "true")
+		}
+	}
+	root.SilenceUsage = true
+	root.SilenceErrors = true
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,65 @@
+package explain
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Resource is an API resource explain lists and watches cluster-wide: the
+// ones the scheduler's plugins keep informers on. manifests/explain-rbac.yaml
+// grants exactly these (a test keeps the two in step).
+type Resource struct {
+	Group    string
+	Resource string
+}
+
+func (r Resource) String() string {
+	if r.Group == "" {
+		return r.Resource
+	}
+	return r.Resource + "." + r.Group
+}
+
+// Watched lists what the default plugins watch, as the scheduler does.
+var Watched = []Resource{
+	{"", "pods"}, {"", "nodes"}, {"", "namespaces"},
+	{"", "persistentvolumes"}, {"", "persistentvolumeclaims"},
+	{"", "services"}, {"", "replicationcontrollers"},
+	{"apps", "replicasets"}, {"apps", "statefulsets"},
+	{"storage.k8s.io", "storageclasses"}, {"storage.k8s.io", "csinodes"},
+	{"storage.k8s.io", "csidrivers"}, {"storage.k8s.io", "csistoragecapacities"},
+	{"storage.k8s.io", "volumeattachments"},
+	{"resource.k8s.io", "resourceclaims"}, {"resource.k8s.io", "resourceslices"},
+	{"resource.k8s.io", "deviceclasses"}, {"resource.k8s.io", "devicetaintrules"},
+	{"policy", "poddisruptionbudgets"},
+}
+
+// CheckAccess asks the API server whether the caller may list and watch
+// everything explain reads, and names each missing verb and resource. It
+// fails fast where informers would otherwise retry until the sync timeout.
+func CheckAccess(ctx context.Context, cs kubernetes.Interface) error {
+	var missing []string
+	for _, r := range Watched {
+		for _, verb := range []string{"list", "watch"} {
+			review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Group: r.Group, Resource: r.Resource},
+			}}
+			got, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+			if err != nil {
+				return Describe(err, "create", "selfsubjectaccessreviews.authorization.k8s.io", "", "")
+			}
+			if !got.Status.Allowed {
+				missing = append(missing, verb+" "+r.String())
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing permissions (cluster-wide): %s; bind the placement-scheduler-explain ClusterRole from manifests/explain-rbac.yaml", strings.Join(missing, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package explain
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/kubernetes/pkg/scheduler"
+	"k8s.io/kubernetes/pkg/scheduler/apis/config"
+	internalcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
+	"k8s.io/kubernetes/pkg/scheduler/profile"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins"
+)
+
+// Options say what to explain against.
+type Options struct {
+	// Client reads the cluster; explain never writes.
+	Client kubernetes.Interface
+	// Dynamic serves informers for custom resources some plugins watch; may
+	// be nil when no plugin of the profile needs one.
+	Dynamic dynamic.Interface
+	// Config is the scheduler configuration (defaulted and validated).
+	Config *config.KubeSchedulerConfiguration
+	// Profile is the schedulerName of the profile to run; empty means the
+	// pod's own spec.schedulerName.
+	Profile string
+	// SyncTimeout bounds listing the cluster; 0 means one minute.
+	SyncTimeout time.Duration
+}
+
+// Explain builds the scheduler the configuration describes (our plugins and
+// the upstream ones of the profile), lists the cluster into its cache, takes
+// one snapshot and evaluates pod on it. A bound pod is taken out of the
+// snapshot and evaluated as if pending, so its own node ranks fairly.
+func Explain(ctx context.Context, o Options, pod *v1.Pod) (*Explanation, error) {
+	name := o.Profile
+	if name == "" {
+		name = pod.Spec.SchedulerName
+	}
+	prof, err := Profile(o.Config, name)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Scheduler and plugins log through klog; explain's output is the answer.
+	ctx = klog.NewContext(ctx, klog.FromContext(ctx).V(4))
+
+	c, err := newCluster(ctx, o, prof)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.sync(ctx, o.SyncTimeout); err != nil {
+		return nil, err
+	}
+	sched, snapshot := c.sched, c.snapshot
+	pod = pod.DeepCopy()
+	bound := pod.Spec.NodeName
+	if bound != "" && pod.UID != "" {
+		// The cache may not hold it (a terminal pod, say); then there is
+		// nothing to take out.
+		_ = sched.Cache.RemovePod(klog.FromContext(ctx), pod)
+		pod.Spec.NodeName = ""
+	} else {
+		bound = ""
+	}
+	if err := sched.Cache.UpdateSnapshot(klog.FromContext(ctx), snapshot); err != nil {
+		return nil, err
+	}
+	nodes, err := snapshot.NodeInfos().List()
+	if err != nil {
+		return nil, err
+	}
+	e, err := Evaluate(ctx, sched.Profiles[prof.SchedulerName], nodes, pod)
+	if err != nil {
+		return nil, err
+	}
+	if bound != "" {
+		e.BoundNode = bound
+		e.Bound = rankOf(e, bound)
+	}
+	return e, nil
+}
+
+// cluster is a scheduler that is never run: its cache, filled by its own
+// informers, is the source of the snapshot.
+type cluster struct {
+	sched    *scheduler.Scheduler
+	snapshot *internalcache.Snapshot
+	factory  informers.SharedInformerFactory
+	dynamic  dynamicinformer.DynamicSharedInformerFactory
+}
+
+func newCluster(ctx context.Context, o Options, prof *config.KubeSchedulerProfile) (*cluster, error) {
+	c := &cluster{
+		snapshot: internalcache.NewEmptySnapshot(),
+		factory:  scheduler.NewInformerFactory(o.Client, 0, nil),
+	}
+	if o.Dynamic != nil {
+		c.dynamic = dynamicinformer.NewDynamicSharedInformerFactory(o.Dynamic, 0)
+	}
+	var err error
+	c.sched, err = scheduler.New(ctx, o.Client, c.factory, c.dynamic, discardEvents,
+		scheduler.WithProfiles(*prof),
+		scheduler.WithFrameworkOutOfTreeRegistry(plugins.Registry()),
+		scheduler.WithNodeInfoSnapshot(c.snapshot),
+		scheduler.WithParallelism(o.Config.Parallelism),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("building profile %s: %w", prof.SchedulerName, err)
+	}
+	return c, nil
+}
+
+// sync lists everything the profile's plugins watch into the scheduler's
+// cache, then stops watching: explain answers for one moment.
+func (c *cluster) sync(ctx context.Context, timeout time.Duration) error {
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	informerCtx, stop := context.WithCancel(ctx)
+	defer c.factory.Shutdown()
+	defer stop()
+	c.factory.Start(informerCtx.Done())
+	if c.dynamic != nil {
+		c.dynamic.Start(informerCtx.Done())
+		defer c.dynamic.Shutdown()
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var missing []string
+	for typ, ok := range c.factory.WaitForCacheSync(waitCtx.Done()) {
+		if !ok {
+			missing = append(missing, typ.String())
+		}
+	}
+	if c.dynamic != nil {
+		for gvr, ok := range c.dynamic.WaitForCacheSync(waitCtx.Done()) {
+			if !ok {
+				missing = append(missing, gvr.String())
+			}
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Errorf("listing the cluster took longer than %v; still missing %s (check list/watch permissions: manifests/explain-rbac.yaml)", timeout, strings.Join(missing, ", "))
+	}
+	if err := c.sched.WaitForHandlersSync(waitCtx); err != nil {
+		return fmt.Errorf("filling the scheduler cache: %w", err)
+	}
+	return nil
+}
+
+func rankOf(e *Explanation, node string) *BoundRank {
+	r := &BoundRank{Node: node, Feasible: len(e.Feasible)}
+	for _, n := range e.Feasible {
+		if n.Node == node {
+			r.Rank = n.Rank
+			return r
+		}
+	}
+	for _, g := range e.Rejected {
+		for _, n := range g.Nodes {
+			if n == node {
+				rej := g
+				rej.Nodes = []string{node}
+				r.Rejection = &rej
+				return r
+			}
+		}
+	}
+	return r
+}
+
+func discardEvents(string) events.EventRecorderLogger { return &events.FakeRecorder{} }
+
+var _ profile.RecorderFactory = discardEvents

@@ -1,0 +1,27 @@
+package explain
+
+import (
+	"context"
+	"reflect"
+)
+
+// StartedInformers builds and syncs the profile's scheduler and returns the
+// types of the informers it started.
+func StartedInformers(ctx context.Context, o Options, profileName string) ([]reflect.Type, error) {
+	prof, err := Profile(o.Config, profileName)
+	if err != nil {
+		return nil, err
+	}
+	c, err := newCluster(ctx, o, prof)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.sync(ctx, 0); err != nil {
+		return nil, err
+	}
+	var types []reflect.Type
+	for typ := range c.factory.WaitForCacheSync(nil) {
+		types = append(types, typ)
+	}
+	return types, nil
+}

@@ -1,0 +1,129 @@
+package explain
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"sigs.k8s.io/yaml"
+)
+
+// PrintOptions shape the text output.
+type PrintOptions struct {
+	// Top limits the feasible nodes listed; 0 lists all.
+	Top int
+	// NodesPerGroup limits the node names listed per rejection group; 0
+	// lists all.
+	NodesPerGroup int
+}
+
+// Print writes e as "text", "json" or "yaml".
+func Print(w io.Writer, e *Explanation, format string, o PrintOptions) error {
+	switch format {
+	case "", "text":
+		return printText(w, e, o)
+	case "json":
+		data, err := json.MarshalIndent(e, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", data)
+		return err
+	case "yaml":
+		data, err := yaml.Marshal(e)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	}
+	return fmt.Errorf("unknown output format %q: want text, json or yaml", format)
+}
+
+func printText(w io.Writer, e *Explanation, o PrintOptions) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "Pod:\t%s\n", e.Pod)
+	fmt.Fprintf(tw, "Profile:\t%s\n", e.Profile)
+	if e.BoundNode != "" {
+		fmt.Fprintf(tw, "Bound to:\t%s (evaluated as if pending)\n", e.BoundNode)
+	}
+	fmt.Fprintf(tw, "Nodes:\t%d, %d feasible\n", e.Nodes, len(e.Feasible))
+	switch {
+	case e.Unschedulable != "":
+		fmt.Fprintf(tw, "Verdict:\tunschedulable: %s\n", e.Unschedulable)
+	case len(e.Pick) == 1:
+		fmt.Fprintf(tw, "Verdict:\twould go to %s (score %d)\n", e.Pick[0], e.Feasible[0].Total)
+	case len(e.Pick) > 1:
+		fmt.Fprintf(tw, "Verdict:\twould go to one of %s (tied at %d)\n", strings.Join(e.Pick, ", "), e.Feasible[0].Total)
+	}
+	if b := e.Bound; b != nil {
+		if b.Rejection != nil {
+			fmt.Fprintf(tw, "Bound node now:\t%s would be rejected by %s: %s\n", b.Node, b.Rejection.Plugin, strings.Join(b.Rejection.Reasons, "; "))
+		} else {
+			fmt.Fprintf(tw, "Bound node now:\t%s ranks %d of %d\n", b.Node, b.Rank, b.Feasible)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(e.Rejected) > 0 {
+		fmt.Fprintf(w, "\nRejected nodes:\n")
+		if err := printRejected(w, e.Rejected, o); err != nil {
+			return err
+		}
+	}
+	if len(e.Feasible) > 0 {
+		fmt.Fprintf(w, "\nFeasible nodes (normalized score × weight = weighted):\n")
+		if err := printFeasible(w, e.Feasible, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func printRejected(w io.Writer, groups []Rejection, o PrintOptions) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  COUNT\tPLUGIN\tREASON\tNODES")
+	for _, g := range groups {
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", len(g.Nodes), g.Plugin, strings.Join(g.Reasons, "; "), abbreviate(g.Nodes, o.NodesPerGroup))
+	}
+	return tw.Flush()
+}
+
+func printFeasible(w io.Writer, nodes []NodeScore, o PrintOptions) error {
+	// Columns follow the plugins of the best node, which every node shares
+	// except plugins skipped for the whole cycle.
+	var columns []string
+	for _, p := range nodes[0].Plugins {
+		columns = append(columns, p.Plugin)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  RANK\tNODE\tTOTAL\t%s\n", strings.Join(columns, "\t"))
+	shown := nodes
+	if o.Top > 0 && len(shown) > o.Top {
+		shown = shown[:o.Top]
+	}
+	for _, n := range shown {
+		cells := make([]string, len(n.Plugins))
+		for i, p := range n.Plugins {
+			cells[i] = fmt.Sprintf("%d×%d=%d", p.Score, p.Weight, p.Weighted)
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%d\t%s\n", n.Rank, n.Node, n.Total, strings.Join(cells, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if rest := len(nodes) - len(shown); rest > 0 {
+		fmt.Fprintf(w, "  ... %d more feasible nodes (--top 0 lists all)\n", rest)
+	}
+	return nil
+}
+
+func abbreviate(names []string, limit int) string {
+	if limit <= 0 || len(names) <= limit {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s, ... %d more", strings.Join(names[:limit], ", "), len(names)-limit)
+}

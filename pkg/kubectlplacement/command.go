@@ -1,0 +1,208 @@
+// Package kubectlplacement is the kubectl-placement plugin's command line.
+package kubectlplacement
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	corev1defaults "k8s.io/kubernetes/pkg/apis/core/v1"
+	"k8s.io/kubernetes/pkg/scheduler/apis/config"
+
+	"github.com/kube-placement/placement-scheduler/pkg/explain"
+)
+
+// explainFlags are explain's command-line flags.
+type explainFlags struct {
+	kubeconfig, context, namespace string
+	output, podFile, profile       string
+	config, deployment             string
+	top, nodesPerGroup             int
+	timeout                        time.Duration
+}
+
+// NewCommand returns `kubectl placement` with its explain subcommand,
+// writing answers to out.
+func NewCommand(out io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kubectl-placement",
+		Short: "Inspect placement-scheduler decisions",
+	}
+	var f explainFlags
+	cmd := &cobra.Command{
+		Use:   "explain (pod/NAME | NAME | --pod-file FILE)",
+		Short: "Say why a pod is pending, or why it landed where it did",
+		Long: `Runs the scheduler's profile (our plugins and the upstream ones) over one
+snapshot of the live cluster: PreFilter and Filter on every node, PreScore,
+Score and NormalizeScore on the feasible ones. Prints the plugin and reason
+for each rejected node (grouped), each plugin's score per feasible node, the
+node the scheduler would pick now and, for a bound pod, where its node ranks.
+Read-only: needs the placement-scheduler-explain ClusterRole.`,
+		Example: `  kubectl placement explain pod/web-0 -n shop
+  kubectl placement explain web-0 -o json
+  kubectl placement explain --pod-file pod.yaml --profile placement-scheduler`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runExplain(cmd.Context(), out, f, args)
+		},
+	}
+	fl := cmd.Flags()
+	root.PersistentFlags().StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+	root.PersistentFlags().StringVar(&f.context, "context", "", "kubeconfig context to use")
+	root.PersistentFlags().StringVarP(&f.namespace, "namespace", "n", "", "namespace of the pod (default: the context's)")
+	fl.StringVarP(&f.output, "output", "o", "text", "output format: text, json or yaml")
+	fl.StringVar(&f.podFile, "pod-file", "", "explain this pod manifest instead of a pod in the cluster (\"-\" reads stdin)")
+	fl.StringVar(&f.profile, "profile", "", "scheduler profile (schedulerName) to run (default: the pod's spec.schedulerName)")
+	fl.StringVar(&f.config, "config", "", "KubeSchedulerConfiguration file (default: the one the scheduler deployment mounts)")
+	fl.StringVar(&f.deployment, "deployment", explain.DefaultDeployment, "NAMESPACE/NAME of the scheduler deployment whose configuration to use")
+	fl.IntVar(&f.top, "top", 10, "feasible nodes to list in text output; 0 lists all")
+	fl.IntVar(&f.nodesPerGroup, "nodes-per-reason", 5, "node names to list per rejection reason in text output; 0 lists all")
+	fl.DurationVar(&f.timeout, "timeout", time.Minute, "how long listing the cluster may take")
+	root.AddCommand(cmd)
+	return root
+}
+
+func runExplain(ctx context.Context, out io.Writer, f explainFlags, args []string) error {
+	if (len(args) == 1) == (f.podFile != "") {
+		return fmt.Errorf("name one pod: pod/NAME, NAME or --pod-file FILE")
+	}
+	if f.output != "text" && f.output != "json" && f.output != "yaml" {
+		return fmt.Errorf("--output %q: want text, json or yaml", f.output)
+	}
+	restConfig, namespace, err := clientConfig(f)
+	if err != nil {
+		return err
+	}
+	cs, err := kubernetes.NewForConfig(restConfig)
+	if err != nil {
+		return err
+	}
+	dyn, err := dynamic.NewForConfig(restConfig)
+	if err != nil {
+		return err
+	}
+	pod, err := loadPod(ctx, cs, namespace, f.podFile, args)
+	if err != nil {
+		return reachable(restConfig, err)
+	}
+	cfg, err := loadConfig(ctx, cs, f)
+	if err != nil {
+		return reachable(restConfig, err)
+	}
+	if err := explain.CheckAccess(ctx, cs); err != nil {
+		return reachable(restConfig, err)
+	}
+	e, err := explain.Explain(ctx, explain.Options{Client: cs, Dynamic: dyn, Config: cfg, Profile: f.profile, SyncTimeout: f.timeout}, pod)
+	if err != nil {
+		return err
+	}
+	return explain.Print(out, e, f.output, explain.PrintOptions{Top: f.top, NodesPerGroup: f.nodesPerGroup})
+}
+
+// reachable names the server when no server answered.
+func reachable(c *rest.Config, err error) error {
+	if strings.Contains(err.Error(), explain.ErrUnreachable.Error()) {
+		return fmt.Errorf("%w (server %s)", err, c.Host)
+	}
+	return err
+}
+
+func clientConfig(f explainFlags) (*rest.Config, string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = f.kubeconfig
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: f.context}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	restConfig, err := cc.ClientConfig()
+	if err != nil {
+		return nil, "", fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	ns := f.namespace
+	if ns == "" {
+		if ns, _, err = cc.Namespace(); err != nil {
+			return nil, "", fmt.Errorf("loading kubeconfig: %w", err)
+		}
+	}
+	// Listing 10,000 pods and 5,000 nodes should not queue behind client-go's
+	// default 5 QPS.
+	restConfig.QPS, restConfig.Burst = 50, 100
+	restConfig.UserAgent = "kubectl-placement"
+	return restConfig, ns, nil
+}
+
+func loadPod(ctx context.Context, cs kubernetes.Interface, namespace, file string, args []string) (*v1.Pod, error) {
+	if file != "" {
+		return podFromFile(file, namespace)
+	}
+	name := args[0]
+	if kind, n, ok := strings.Cut(name, "/"); ok {
+		if kind != "pod" && kind != "pods" && kind != "po" {
+			return nil, fmt.Errorf("%q: explain takes pods, as pod/NAME or NAME", name)
+		}
+		name = n
+	}
+	pod, err := cs.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, explain.Describe(err, "get", "pods", namespace, name)
+	}
+	return pod, nil
+}
+
+var podCodecs = func() serializer.CodecFactory {
+	s := runtime.NewScheme()
+	_ = v1.AddToScheme(s)
+	_ = corev1defaults.RegisterDefaults(s)
+	return serializer.NewCodecFactory(s)
+}()
+
+// podFromFile reads a pod manifest and applies the API defaults the
+// apiserver would (resource requests from limits, schedulerName, ...).
+func podFromFile(file, namespace string) (*v1.Pod, error) {
+	var data []byte
+	var err error
+	if file == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return nil, err
+	}
+	obj, gvk, err := podCodecs.UniversalDecoder(v1.SchemeGroupVersion).Decode(data, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	pod, ok := obj.(*v1.Pod)
+	if !ok {
+		return nil, fmt.Errorf("%s: a %s, not a Pod", file, gvk.Kind)
+	}
+	if pod.Namespace == "" {
+		pod.Namespace = namespace
+	}
+	if pod.Name == "" {
+		pod.Name = pod.GenerateName
+	}
+	return pod, nil
+}
+
+func loadConfig(ctx context.Context, cs kubernetes.Interface, f explainFlags) (*config.KubeSchedulerConfiguration, error) {
+	if f.config != "" {
+		return explain.ConfigFromFile(f.config)
+	}
+	cfg, _, err := explain.ConfigFromDeployment(ctx, cs, f.deployment)
+	if err != nil {
+		return nil, fmt.Errorf("reading the scheduler configuration: %w (or pass --config FILE)", err)
+	}
+	return cfg, nil
+}

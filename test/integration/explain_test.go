@@ -1,0 +1,173 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+
+	"github.com/kube-placement/placement-scheduler/pkg/explain"
+	"github.com/kube-placement/placement-scheduler/pkg/kubectlplacement"
+	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
+	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
+)
+
+// TestExplain runs `kubectl placement explain` against a cluster that
+// enforces RBAC, as a user holding only the manifests' explain roles, with
+// the configuration read through the scheduler's Deployment.
+func TestExplain(t *testing.T) {
+	e := newEnv(t, "--authorization-mode=RBAC")
+	e.apply(renderManifests(t))
+	e.startScheduler(localscheduler.Options{})
+	e.createNodes(sandbox.Nodes()...)
+	explainer := filepath.Join(t.TempDir(), "explainer.kubeconfig")
+	if err := e.cluster.WriteKubeconfigAs(explainer, "alice", []string{"placement-scheduler:explainers"}); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("pending pod: same reasons as FailedScheduling", func(t *testing.T) {
+		pod := e.createPod(pausePod("explain-pending").NodeSelector(map[string]string{sandbox.GPULabel: "true"}).Obj())
+		event := e.waitFailedScheduling(pod, 30*time.Second)
+		got := e.explain(t, explainer, "pod/"+pod.Name, "-n", pod.Namespace)
+		if got.Unschedulable == "" || !strings.HasPrefix(event, got.Unschedulable) {
+			t.Errorf("explain says %q,\nFailedScheduling says %q", got.Unschedulable, event)
+		}
+		rejected := 0
+		for _, g := range got.Rejected {
+			rejected += len(g.Nodes)
+		}
+		if rejected != got.Nodes || len(got.Feasible) != 0 {
+			t.Errorf("%d of %d nodes rejected, %d feasible; want all rejected", rejected, got.Nodes, len(got.Feasible))
+		}
+	})
+
+	t.Run("bound pod: its node is the best now", func(t *testing.T) {
+		pod := e.createPod(pausePod("explain-bound").NodeAffinity(&v1.NodeAffinity{
+			PreferredDuringSchedulingIgnoredDuringExecution: []v1.PreferredSchedulingTerm{{Weight: 10, Preference: v1.NodeSelectorTerm{
+				MatchExpressions: []v1.NodeSelectorRequirement{{Key: sandbox.ZoneLabel, Operator: v1.NodeSelectorOpIn, Values: []string{"zone-b"}}},
+			}}},
+		}).Obj())
+		node := e.waitBound(pod, 30*time.Second)
+		got := e.explain(t, explainer, pod.Name, "-n", pod.Namespace)
+		if got.BoundNode != node || got.Bound == nil || got.Bound.Rank != 1 || !contains(got.Pick, node) {
+			t.Errorf("bound to %s; explain: boundNode %q, bound %+v, pick %v", node, got.BoundNode, got.Bound, got.Pick)
+		}
+	})
+
+	t.Run("pod file", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "pod.yaml")
+		manifest := "apiVersion: v1\nkind: Pod\nmetadata: {name: would-be}\nspec:\n  schedulerName: placement-scheduler\n  nodeSelector: {disktype: ssd}\n  containers: [{name: app, image: registry.k8s.io/pause:3.10}]\n"
+		if err := os.WriteFile(file, []byte(manifest), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got := e.explain(t, explainer, "--pod-file", file)
+		if len(got.Pick) != 1 || got.Pick[0] != "node-b2" {
+			t.Errorf("pick %v, want [node-b2]", got.Pick)
+		}
+	})
+
+	t.Run("clear errors", func(t *testing.T) {
+		stranger := filepath.Join(t.TempDir(), "stranger.kubeconfig")
+		if err := e.cluster.WriteKubeconfigAs(stranger, "bob", nil); err != nil {
+			t.Fatal(err)
+		}
+		unreachable := filepath.Join(t.TempDir(), "unreachable.kubeconfig")
+		if err := os.WriteFile(unreachable, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: x}}]\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name, kubeconfig string
+			args             []string
+			want             string
+		}{
+			{"missing pod", explainer, []string{"pod/nope"}, "pods default/nope not found"},
+			{"no permission", stranger, []string{"pod/explain-pending"}, "missing permission: get pods in namespace default"},
+			{"unreachable", unreachable, []string{"pod/x"}, "cannot reach the cluster"},
+			{"not a pod", explainer, []string{"deploy/x"}, "explain takes pods"},
+			{"bad output", explainer, []string{"x", "-o", "wide"}, `--output "wide"`},
+		}
+		for _, tc := range tests {
+			_, err := runExplain(tc.kubeconfig, append([]string{"-n", "default"}, tc.args...)...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: err = %v, want it to contain %q", tc.name, err, tc.want)
+			}
+		}
+	})
+
+	t.Run("missing list permission is named", func(t *testing.T) {
+		// May get pods, nothing more.
+		partial := filepath.Join(t.TempDir(), "partial.kubeconfig")
+		if err := e.cluster.WriteKubeconfigAs(partial, "carol", nil); err != nil {
+			t.Fatal(err)
+		}
+		e.grant("carol", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}})
+		_, err := runExplain(partial, "-n", "default", "pod/explain-pending", "--config", writeConfig(t))
+		if err == nil || !strings.Contains(err.Error(), "missing permissions") || !strings.Contains(err.Error(), "list nodes") || strings.Contains(err.Error(), "get pods") {
+			t.Errorf("err = %v, want one naming the missing permissions", err)
+		}
+	})
+}
+
+// grant binds a new ClusterRole with rules to user.
+func (e *env) grant(user string, rules ...rbacv1.PolicyRule) {
+	e.t.Helper()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: rules}
+	if _, err := e.cs.RbacV1().ClusterRoles().Create(e.ctx, role, metav1.CreateOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	}
+	if _, err := e.cs.RbacV1().ClusterRoleBindings().Create(e.ctx, binding, metav1.CreateOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func writeConfig(t *testing.T) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "config.yaml")
+	cfg, err := os.ReadFile(filepath.Join("..", "..", "manifests", "scheduler-config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+func runExplain(kubeconfig string, args ...string) ([]byte, error) {
+	var out bytes.Buffer
+	cmd := kubectlplacement.NewCommand(&out)
+	cmd.SetArgs(append([]string{"explain", "--kubeconfig", kubeconfig}, args...))
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	err := cmd.Execute()
+	return out.Bytes(), err
+}
+
+func (e *env) explain(t *testing.T, kubeconfig string, args ...string) *explain.Explanation {
+	t.Helper()
+	start := time.Now()
+	out, err := runExplain(kubeconfig, append(args, "-o", "json")...)
+	if err != nil {
+		t.Fatalf("explain %v: %v", args, err)
+	}
+	t.Logf("explain %v took %v", args, time.Since(start))
+	var got explain.Explanation
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("explain -o json: %v\n%s", err, out)
+	}
+	return &got
+}
+
