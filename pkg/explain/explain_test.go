@@ -27,7 +27,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden from the curr
 
 // demo is the sandbox's cluster with the given example pods, bound where
 // the map says (pods absent from the map are pending).
-func demo(t *testing.T, bound map[string]string) (*fake.Clientset, map[string]*v1.Pod) {
+func demo(t testing.TB, bound map[string]string) (*fake.Clientset, map[string]*v1.Pod) {
 	t.Helper()
 	examples, err := sandbox.Examples()
 	if err != nil {
@@ -52,7 +52,7 @@ func demo(t *testing.T, bound map[string]string) (*fake.Clientset, map[string]*v
 	return fake.NewClientset(objs...), pods
 }
 
-func testOptions(t *testing.T, cs *fake.Clientset) explain.Options {
+func testOptions(t testing.TB, cs *fake.Clientset) explain.Options {
 	t.Helper()
 	cfg, err := explain.ParseConfig(manifests.SchedulerConfig)
 	if err != nil {
