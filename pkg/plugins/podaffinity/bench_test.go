@@ -17,11 +17,15 @@ import (
 
 // BenchmarkPodAffinity: two existing pods per node (1,000 on 500 nodes,
 // 10,000 on 5,000), a fifth of them with anti-affinity and preferred affinity.
+// Between measured cycles a pod with anti-affinity of the same app is bound
+// or removed on the next node, so every cycle sees a changed snapshot.
 func BenchmarkPodAffinity(b *testing.B) {
 	existing := func(nodes []*v1.Node) []*v1.Pod { return plugintest.BenchPods(2*len(nodes), 100, nodes, true) }
 	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "app-7"}}
 	pod := func() *st.PodWrapper { return st.MakePod().Namespace("default").Name("p").Label("app", "app-7") }
-	plugintest.BenchPlugin(b, []plugintest.Implementation{
+	churn := st.MakePod().Namespace("default").Name("churn").UID("churn").Label("app", "app-7").
+		PodAntiAffinity(v1.LabelHostname, sel, st.PodAntiAffinityWithRequiredReq).Obj()
+	plugintest.BenchPluginCycles(b, []plugintest.Implementation{
 		{Name: "upstream", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
 			pl, err := upstream.New(context.Background(), &config.InterPodAffinityArgs{HardPodAffinityWeight: 1}, h, plugintest.InTreeFeatures())
 			if err != nil {
@@ -42,5 +46,5 @@ func BenchmarkPodAffinity(b *testing.B) {
 		{Name: "affinity-zone", Pod: pod().PodAffinity(v1.LabelTopologyZone, sel, st.PodAffinityWithRequiredReq).Obj(), Pods: existing},
 		{Name: "preferred-affinity", Pod: pod().PodAffinity(v1.LabelTopologyZone, sel, st.PodAffinityWithPreferredReq).Obj(), Pods: existing},
 		{Name: "preferred-anti-affinity", Pod: pod().PodAntiAffinity(v1.LabelTopologyZone, sel, st.PodAntiAffinityWithPreferredReq).Obj(), Pods: existing},
-	})
+	}, churn)
 }

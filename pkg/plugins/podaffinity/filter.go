@@ -20,17 +20,6 @@ type domain struct{ key, value string }
 // deleted so that an empty map means "no match anywhere".
 type domainCounts map[domain]int64
 
-func (m domainCounts) add(node *v1.Node, key string, delta int64) {
-	value, ok := node.Labels[key]
-	if !ok {
-		return
-	}
-	d := domain{key, value}
-	if m[d] += delta; m[d] == 0 {
-		delete(m, d)
-	}
-}
-
 func (m domainCounts) clone() domainCounts {
 	c := make(domainCounts, len(m))
 	for k, v := range m {
@@ -49,66 +38,49 @@ type filterState struct {
 	// namespaceSelectors resolved.
 	affinity, antiAffinity []fwk.AffinityTerm
 
-	counts
-}
-
-// counts are the pod counts per topology domain that Filter reads.
-type counts struct {
 	// affinityCounts counts, per domain of each affinity term, existing pods
 	// matching all affinity terms.
-	affinityCounts domainCounts
-	// antiAffinityCounts counts, per domain of each anti-affinity term, existing
-	// pods matching that term.
-	antiAffinityCounts domainCounts
+	affinityCounts *layered
+	// antiAffinityCounts counts, per domain of each anti-affinity term,
+	// existing pods matching that term.
+	antiAffinityCounts *layered
 	// existingAntiCounts counts, per domain, existing pods' required
 	// anti-affinity terms that the incoming pod matches.
-	existingAntiCounts domainCounts
+	existingAntiCounts *layered
 }
 
-func newCounts() counts {
-	return counts{affinityCounts: domainCounts{}, antiAffinityCounts: domainCounts{}, existingAntiCounts: domainCounts{}}
-}
-
-func (c counts) clone() counts {
-	return counts{c.affinityCounts.clone(), c.antiAffinityCounts.clone(), c.existingAntiCounts.clone()}
-}
-
-// merge adds other's counts to c.
-func (c counts) merge(other counts) {
-	for _, pair := range [][2]domainCounts{{c.affinityCounts, other.affinityCounts}, {c.antiAffinityCounts, other.antiAffinityCounts}, {c.existingAntiCounts, other.existingAntiCounts}} {
-		for d, n := range pair[1] {
-			if pair[0][d] += n; pair[0][d] == 0 {
-				delete(pair[0], d)
-			}
-		}
-	}
-}
-
-// Clone copies the counts, which AddPod and RemovePod change; the rest is
-// read-only after PreFilter.
+// Clone copies the counts' own layers, which AddPod and RemovePod change; the
+// rest is read-only after PreFilter.
 func (s *filterState) Clone() fwk.StateData {
 	c := *s
-	c.counts = s.counts.clone()
+	c.affinityCounts = s.affinityCounts.clone()
+	c.antiAffinityCounts = s.antiAffinityCounts.clone()
+	c.existingAntiCounts = s.existingAntiCounts.clone()
 	return &c
 }
 
 // account adds (delta 1) or removes (delta -1) existing pod p on node to or
-// from every count of c.
-func (s *filterState) account(c counts, p fwk.PodInfo, node *v1.Node, delta int64) {
+// from every count.
+func (s *filterState) account(p fwk.PodInfo, node *v1.Node, delta int64) {
+	add := func(l *layered, key string) {
+		if value, ok := node.Labels[key]; ok {
+			l.add(domain{key, value}, delta)
+		}
+	}
 	for _, t := range p.GetRequiredAntiAffinityTerms() {
 		if t.Matches(s.pod, s.nsLabels) {
-			c.existingAntiCounts.add(node, t.TopologyKey, delta)
+			add(s.existingAntiCounts, t.TopologyKey)
 		}
 	}
 	existing := p.GetPod()
 	if matchesAll(s.affinity, existing) {
 		for i := range s.affinity {
-			c.affinityCounts.add(node, s.affinity[i].TopologyKey, delta)
+			add(s.affinityCounts, s.affinity[i].TopologyKey)
 		}
 	}
 	for i := range s.antiAffinity {
 		if s.antiAffinity[i].Matches(existing, nil) {
-			c.antiAffinityCounts.add(node, s.antiAffinity[i].TopologyKey, delta)
+			add(s.antiAffinityCounts, s.antiAffinity[i].TopologyKey)
 		}
 	}
 }
@@ -129,7 +101,6 @@ func (pl *PodAffinity) PreFilter(ctx context.Context, cs fwk.CycleState, pod *v1
 		nsLabels:     pl.namespaceLabels(klog.FromContext(ctx), pod.Namespace),
 		affinity:     info.GetRequiredAffinityTerms(),
 		antiAffinity: info.GetRequiredAntiAffinityTerms(),
-		counts:       newCounts(),
 	}
 	if err := pl.resolveAll(s.affinity); err != nil {
 		return nil, fwk.AsStatus(err)
@@ -140,38 +111,99 @@ func (pl *PodAffinity) PreFilter(ctx context.Context, cs fwk.CycleState, pod *v1
 	if err := pl.countExisting(ctx, s, nodes); err != nil {
 		return nil, fwk.AsStatus(err)
 	}
-	if len(s.affinity) == 0 && len(s.antiAffinity) == 0 && len(s.existingAntiCounts) == 0 {
+	if len(s.affinity) == 0 && len(s.antiAffinity) == 0 && s.existingAntiCounts.empty() {
 		return nil, fwk.NewStatus(fwk.Skip)
 	}
 	cs.Write(filterKey, s)
 	return nil, nil
 }
 
-// countExisting fills the counts from the snapshot. A pod without terms of its
-// own only needs the pods with required anti-affinity, which the snapshot
-// lists apart; otherwise every pod on every node may match.
+// countExisting fills the counts from the index. Existing pods' anti-affinity
+// can only come from the nodes the snapshot lists as having such pods; the
+// incoming pod's own terms may match any pod on any node.
 func (pl *PodAffinity) countExisting(ctx context.Context, s *filterState, nodes []fwk.NodeInfo) error {
-	ownTerms := len(s.affinity) > 0 || len(s.antiAffinity) > 0
-	if !ownTerms {
-		var err error
-		if nodes, err = pl.snapshot.NodeInfos().HavePodsWithRequiredAntiAffinityList(); err != nil {
-			return fmt.Errorf("listing nodes with anti-affinity pods: %w", err)
-		}
+	antiNodes, err := pl.snapshot.NodeInfos().HavePodsWithRequiredAntiAffinityList()
+	if err != nil {
+		return fmt.Errorf("listing nodes with anti-affinity pods: %w", err)
 	}
-	pl.eachChunk(ctx, len(nodes), func(lo, hi int) any {
-		c := newCounts()
-		for _, ni := range nodes[lo:hi] {
-			pods := ni.GetPodsWithRequiredAntiAffinity()
-			if ownTerms {
-				pods = ni.GetPods()
-			}
-			for _, p := range pods {
-				s.account(c, p, ni.Node(), 1)
+	key, err := identityKey("existing-anti", s.pod, s.nsLabels)
+	if err != nil {
+		return err
+	}
+	s.existingAntiCounts = newLayered(pl.index.query(ctx, pl.parallelizer, key, antiNodes, existingAntiShares(s.pod, s.nsLabels)).counts)
+	s.affinityCounts, s.antiAffinityCounts = newLayered(nil), newLayered(nil)
+	if len(s.affinity) > 0 {
+		key, err := termsKey("affinity", fwk.GetPodAffinityTerms(s.pod.Spec.Affinity), s.affinity)
+		if err != nil {
+			return err
+		}
+		s.affinityCounts = newLayered(pl.index.query(ctx, pl.parallelizer, key, nodes, affinityShares(s.affinity)).counts)
+	}
+	if len(s.antiAffinity) > 0 {
+		key, err := termsKey("anti-affinity", fwk.GetPodAntiAffinityTerms(s.pod.Spec.Affinity), s.antiAffinity)
+		if err != nil {
+			return err
+		}
+		s.antiAffinityCounts = newLayered(pl.index.query(ctx, pl.parallelizer, key, nodes, antiAffinityShares(s.antiAffinity)).counts)
+	}
+	return nil
+}
+
+// existingAntiShares: one per required anti-affinity term of a pod on the
+// node that the incoming pod (namespace, labels, namespace labels) matches.
+func existingAntiShares(pod *v1.Pod, nsLabels labels.Set) computeFunc {
+	return func(ni fwk.NodeInfo, out []share) []share {
+		node := ni.Node()
+		for _, p := range ni.GetPodsWithRequiredAntiAffinity() {
+			for _, t := range p.GetRequiredAntiAffinityTerms() {
+				if t.Matches(pod, nsLabels) {
+					out = appendShare(out, node, t.TopologyKey, 1)
+				}
 			}
 		}
-		return c
-	}, func(part any) { s.counts.merge(part.(counts)) })
-	return nil
+		return out
+	}
+}
+
+// affinityShares: for each pod on the node matching all terms, one in each
+// term's domain.
+func affinityShares(terms []fwk.AffinityTerm) computeFunc {
+	return func(ni fwk.NodeInfo, out []share) []share {
+		node := ni.Node()
+		for _, p := range ni.GetPods() {
+			if matchesAll(terms, p.GetPod()) {
+				for i := range terms {
+					out = appendShare(out, node, terms[i].TopologyKey, 1)
+				}
+			}
+		}
+		return out
+	}
+}
+
+// antiAffinityShares: for each pod on the node and each term it matches, one
+// in the term's domain.
+func antiAffinityShares(terms []fwk.AffinityTerm) computeFunc {
+	return func(ni fwk.NodeInfo, out []share) []share {
+		node := ni.Node()
+		for _, p := range ni.GetPods() {
+			for i := range terms {
+				if terms[i].Matches(p.GetPod(), nil) {
+					out = appendShare(out, node, terms[i].TopologyKey, 1)
+				}
+			}
+		}
+		return out
+	}
+}
+
+// appendShare adds n in node's domain for key; a node without the key is in
+// no domain.
+func appendShare(out []share, node *v1.Node, key string, n int64) []share {
+	if value, ok := node.Labels[key]; ok {
+		out = append(out, share{domain{key, value}, n})
+	}
+	return out
 }
 
 // PreFilterExtensions lets preemption add and remove pods from the counts.
@@ -192,7 +224,7 @@ func updateState(cs fwk.CycleState, p fwk.PodInfo, nodeInfo fwk.NodeInfo, delta 
 	if err != nil {
 		return fwk.AsStatus(err)
 	}
-	s.account(s.counts, p, nodeInfo.Node(), delta)
+	s.account(p, nodeInfo.Node(), delta)
 	return nil
 }
 
@@ -245,21 +277,21 @@ func (s *filterState) satisfiesAffinity(node *v1.Node) bool {
 		if !ok {
 			return false
 		}
-		if s.affinityCounts[domain{s.affinity[i].TopologyKey, value}] <= 0 {
+		if s.affinityCounts.get(domain{s.affinity[i].TopologyKey, value}) <= 0 {
 			found = false
 		}
 	}
-	return found || (len(s.affinityCounts) == 0 && matchesAll(s.affinity, s.pod))
+	return found || (s.affinityCounts.empty() && matchesAll(s.affinity, s.pod))
 }
 
 // violatesAntiAffinity: a pod matching one of the terms is in the node's
 // domain for that term.
 func (s *filterState) violatesAntiAffinity(node *v1.Node) bool {
-	if len(s.antiAffinityCounts) == 0 {
+	if s.antiAffinityCounts.empty() {
 		return false
 	}
 	for i := range s.antiAffinity {
-		if value, ok := node.Labels[s.antiAffinity[i].TopologyKey]; ok && s.antiAffinityCounts[domain{s.antiAffinity[i].TopologyKey, value}] > 0 {
+		if value, ok := node.Labels[s.antiAffinity[i].TopologyKey]; ok && s.antiAffinityCounts.get(domain{s.antiAffinity[i].TopologyKey, value}) > 0 {
 			return true
 		}
 	}
@@ -269,19 +301,17 @@ func (s *filterState) violatesAntiAffinity(node *v1.Node) bool {
 // violatesExistingAntiAffinity: the node is in a domain where an existing
 // pod's anti-affinity term rejects the incoming pod.
 func (s *filterState) violatesExistingAntiAffinity(node *v1.Node) bool {
-	if len(s.existingAntiCounts) == 0 {
+	if s.existingAntiCounts.empty() {
 		return false
 	}
-	if len(s.existingAntiCounts) < len(node.Labels) {
-		for d := range s.existingAntiCounts {
-			if v, ok := node.Labels[d.key]; ok && v == d.value {
-				return true
-			}
-		}
-		return false
+	if s.existingAntiCounts.len() < len(node.Labels) {
+		return s.existingAntiCounts.each(func(d domain, _ int64) bool {
+			v, ok := node.Labels[d.key]
+			return ok && v == d.value
+		})
 	}
 	for k, v := range node.Labels {
-		if s.existingAntiCounts[domain{k, v}] > 0 {
+		if s.existingAntiCounts.get(domain{k, v}) > 0 {
 			return true
 		}
 	}

@@ -41,6 +41,8 @@ type PodAffinity struct {
 	namespaces   listersv1.NamespaceLister
 	parallelizer fwk.Parallelizer
 	gates        gates.Gates
+	// index keeps counts across cycles; see index.go.
+	index *index
 }
 
 var (
@@ -83,6 +85,7 @@ func NewWithArgs(h fwk.Handle, a Args) (*PodAffinity, error) {
 		namespaces:   h.SharedInformerFactory().Core().V1().Namespaces().Lister(),
 		parallelizer: h.Parallelizer(),
 		gates:        gates.Current(),
+		index:        newIndex(),
 	}, nil
 }
 
@@ -163,27 +166,4 @@ func (pl *PodAffinity) SignPod(_ context.Context, pod *v1.Pod) ([]fwk.SignFragme
 		return nil, fwk.NewStatus(fwk.Unschedulable, "pods with inter-pod affinity are not signable")
 	}
 	return []fwk.SignFragment{{Key: fwk.LabelsSignerName, Value: pod.Labels}}, nil
-}
-
-// chunks is how many pieces eachChunk splits a walk over nodes into: enough
-// to keep the scheduler's workers busy, few enough that merging the partial
-// results costs little.
-const chunks = 16
-
-// eachChunk runs work over [0, n) in contiguous chunks on the scheduler's
-// parallelizer, then hands each chunk's result to merge, one at a time.
-func (pl *PodAffinity) eachChunk(ctx context.Context, n int, work func(lo, hi int) any, merge func(any)) {
-	if n == 0 {
-		return
-	}
-	pieces := min(chunks, n)
-	parts := make([]any, pieces)
-	pl.parallelizer.Until(ctx, pieces, func(i int) {
-		parts[i] = work(i*n/pieces, (i+1)*n/pieces)
-	}, Name)
-	for _, part := range parts {
-		if part != nil {
-			merge(part)
-		}
-	}
 }

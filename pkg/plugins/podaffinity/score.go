@@ -13,80 +13,71 @@ import (
 
 const scoreKey fwk.StateKey = "PreScore" + Name
 
-// domainScores sums term weights per topology key and value.
-type domainScores map[string]map[string]int64
-
-func (m domainScores) add(node *v1.Node, key string, weight int64) {
-	value, ok := node.Labels[key]
-	if !ok {
-		return
-	}
-	if m[key] == nil {
-		m[key] = map[string]int64{}
-	}
-	m[key][value] += weight
-}
-
-// merge adds other's weights to m.
-func (m domainScores) merge(other domainScores) {
-	for key, values := range other {
-		if m[key] == nil {
-			m[key] = values
-			continue
-		}
-		for v, w := range values {
-			m[key][v] += w
-		}
-	}
-}
-
 // scoreState is read-only after PreScore.
 type scoreState struct {
-	scores domainScores
+	// weights sums term weights per topology domain.
+	weights domainCounts
+	// keys are the topology keys that any term added weight (even zero) for.
+	keys []string
 }
 
 func (s *scoreState) Clone() fwk.StateData { return s }
 
-// scorer gathers one cycle's weights.
+// scorer describes one incoming pod's relation to existing pods.
 type scorer struct {
 	pod                      *v1.Pod
 	nsLabels                 labels.Set
 	preferred, antiPreferred []fwk.WeightedAffinityTerm
 	hardWeight               int32
-	scores                   domainScores
+	ownPreferred             bool
 }
 
-// addTerms adds weight*sign for every term that p matches, in the domain of
-// the node p runs on. nsLabels are p's namespace labels; nil when the terms'
-// namespaceSelectors are already resolved.
-func (sc *scorer) addTerms(terms []fwk.WeightedAffinityTerm, p *v1.Pod, nsLabels labels.Set, node *v1.Node, sign int32) {
+// addTerms appends weight*sign for every term that p matches, in the domain
+// of the node p runs on. nsLabels are p's namespace labels; nil when the
+// terms' namespaceSelectors are already resolved.
+func addTerms(out []share, terms []fwk.WeightedAffinityTerm, p *v1.Pod, nsLabels labels.Set, node *v1.Node, sign int32) []share {
 	for i := range terms {
 		if terms[i].Matches(p, nsLabels) {
-			sc.scores.add(node, terms[i].TopologyKey, int64(terms[i].Weight*sign))
+			out = appendShare(out, node, terms[i].TopologyKey, int64(terms[i].Weight*sign))
 		}
 	}
+	return out
 }
 
 // addExisting scores the relation between the incoming pod and existing pod
 // p on node, both ways: the incoming pod's preferred terms matching p, and p's
 // terms (required affinity at the hard weight, preferred ones at theirs)
 // matching the incoming pod.
-func (sc *scorer) addExisting(p fwk.PodInfo, node *v1.Node) {
-	if len(node.Labels) == 0 {
-		return
-	}
+func (sc *scorer) addExisting(out []share, p fwk.PodInfo, node *v1.Node) []share {
 	existing := p.GetPod()
-	sc.addTerms(sc.preferred, existing, nil, node, 1)
-	sc.addTerms(sc.antiPreferred, existing, nil, node, -1)
+	out = addTerms(out, sc.preferred, existing, nil, node, 1)
+	out = addTerms(out, sc.antiPreferred, existing, nil, node, -1)
 	if sc.hardWeight > 0 {
 		for _, t := range p.GetRequiredAffinityTerms() {
 			if t.Matches(sc.pod, sc.nsLabels) {
-				sc.scores.add(node, t.TopologyKey, int64(sc.hardWeight))
+				out = appendShare(out, node, t.TopologyKey, int64(sc.hardWeight))
 			}
 		}
 	}
-	sc.addTerms(p.GetPreferredAffinityTerms(), sc.pod, sc.nsLabels, node, 1)
-	sc.addTerms(p.GetPreferredAntiAffinityTerms(), sc.pod, sc.nsLabels, node, -1)
+	out = addTerms(out, p.GetPreferredAffinityTerms(), sc.pod, sc.nsLabels, node, 1)
+	return addTerms(out, p.GetPreferredAntiAffinityTerms(), sc.pod, sc.nsLabels, node, -1)
+}
+
+// shares is the index's computeFunc for scores: a pod without preferred terms
+// of its own relates only to pods with terms of their own.
+func (sc *scorer) shares(ni fwk.NodeInfo, out []share) []share {
+	node := ni.Node()
+	if len(node.Labels) == 0 {
+		return out
+	}
+	pods := ni.GetPodsWithAffinity()
+	if sc.ownPreferred {
+		pods = ni.GetPods()
+	}
+	for _, p := range pods {
+		out = sc.addExisting(out, p, node)
+	}
+	return out
 }
 
 // PreScore sums, per topology domain, the weight of every term relating the
@@ -112,7 +103,7 @@ func (pl *PodAffinity) PreScore(ctx context.Context, cs fwk.CycleState, pod *v1.
 		preferred:     info.GetPreferredAffinityTerms(),
 		antiPreferred: info.GetPreferredAntiAffinityTerms(),
 		hardWeight:    *pl.args.HardPodAffinityWeight,
-		scores:        domainScores{},
+		ownPreferred:  ownPreferred,
 	}
 	for _, terms := range [][]fwk.WeightedAffinityTerm{sc.preferred, sc.antiPreferred} {
 		for i := range terms {
@@ -121,42 +112,58 @@ func (pl *PodAffinity) PreScore(ctx context.Context, cs fwk.CycleState, pod *v1.
 			}
 		}
 	}
-	if err := pl.scoreExisting(ctx, sc, ownPreferred); err != nil {
+	pub, err := pl.scoreExisting(ctx, sc)
+	if err != nil {
 		return fwk.AsStatus(err)
 	}
-	if len(sc.scores) == 0 {
+	if len(pub.keys) == 0 {
 		return fwk.NewStatus(fwk.Skip)
 	}
-	cs.Write(scoreKey, &scoreState{scores: sc.scores})
+	cs.Write(scoreKey, &scoreState{weights: pub.counts, keys: pub.keys})
 	return nil
 }
 
-// scoreExisting walks every pod when the incoming pod has preferred terms of
-// its own; otherwise only pods with terms of their own can add weight.
-func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scorer, ownPreferred bool) error {
+// scoreExisting sums the weights over every node when the incoming pod has
+// preferred terms of its own; otherwise only pods with terms of their own can
+// add weight.
+func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scorer) (*published, error) {
 	lister := pl.snapshot.NodeInfos()
 	nodes, err := lister.HavePodsWithAffinityList()
-	if ownPreferred {
+	if sc.ownPreferred {
 		nodes, err = lister.List()
 	}
 	if err != nil {
-		return fmt.Errorf("%s: listing nodes: %w", Name, err)
+		return nil, fmt.Errorf("%s: listing nodes: %w", Name, err)
 	}
-	pl.eachChunk(ctx, len(nodes), func(lo, hi int) any {
-		part := *sc
-		part.scores = domainScores{}
-		for _, ni := range nodes[lo:hi] {
-			pods := ni.GetPodsWithAffinity()
-			if ownPreferred {
-				pods = ni.GetPods()
-			}
-			for _, p := range pods {
-				part.addExisting(p, ni.Node())
-			}
+	key, err := scoreKeyOf(sc)
+	if err != nil {
+		return nil, err
+	}
+	return pl.index.query(ctx, pl.parallelizer, key, nodes, sc.shares), nil
+}
+
+// scoreKeyOf: the shares depend on the incoming pod's preferred terms (as
+// written and as resolved), and on its identity, which existing pods' terms
+// match against. The hard weight is fixed per plugin instance.
+func scoreKeyOf(sc *scorer) (string, error) {
+	var spec [2][]v1.WeightedPodAffinityTerm
+	if a := sc.pod.Spec.Affinity; a != nil {
+		if a.PodAffinity != nil {
+			spec[0] = a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 		}
-		return part.scores
-	}, func(part any) { sc.scores.merge(part.(domainScores)) })
-	return nil
+		if a.PodAntiAffinity != nil {
+			spec[1] = a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
+		}
+	}
+	namespaces := func(terms []fwk.WeightedAffinityTerm) [][]string {
+		out := make([][]string, len(terms))
+		for i := range terms {
+			out[i] = sortedSet(terms[i].Namespaces)
+		}
+		return out
+	}
+	return encodeKey("score", spec, namespaces(sc.preferred), namespaces(sc.antiPreferred),
+		sc.pod.Namespace, sc.pod.Labels, map[string]string(sc.nsLabels))
 }
 
 // Score adds up the weights of the node's domains.
@@ -166,9 +173,10 @@ func (pl *PodAffinity) Score(_ context.Context, cs fwk.CycleState, _ *v1.Pod, no
 		return 0, fwk.AsStatus(err)
 	}
 	var sum int64
-	for key, values := range s.scores {
-		if v, ok := nodeInfo.Node().Labels[key]; ok {
-			sum += values[v]
+	labels := nodeInfo.Node().Labels
+	for _, key := range s.keys {
+		if v, ok := labels[key]; ok {
+			sum += s.weights[domain{key, v}]
 		}
 	}
 	return sum, nil
@@ -193,7 +201,7 @@ func (pl *PodAffinity) NormalizeScore(_ context.Context, cs fwk.CycleState, _ *v
 	if err != nil {
 		return fwk.AsStatus(err)
 	}
-	if len(s.scores) == 0 || len(list) == 0 {
+	if len(s.keys) == 0 || len(list) == 0 {
 		return nil
 	}
 	lo, hi := list[0].Score, list[0].Score

@@ -127,3 +127,77 @@ func benchScore(b *testing.B, pl fwk.ScorePlugin, pod *v1.Pod, nodes []fwk.NodeI
 		}
 	}
 }
+
+// BenchPluginCycles is BenchPlugin for plugins that keep state across cycles:
+// before each measured cycle one node changes (a churn pod is bound to or
+// leaves the next node in turn, through the scheduler cache) and the snapshot
+// is refreshed, as between two scheduling cycles. Both implementations pay
+// the same refresh; a plugin cannot get away with answers from a stale
+// snapshot, nor pretend the cluster never changes.
+func BenchPluginCycles(b *testing.B, impls []Implementation, cases []BenchCase, churn *v1.Pod) {
+	for _, size := range BenchSizes {
+		nodes := BenchNodes(size)
+		for _, c := range cases {
+			var pods []*v1.Pod
+			if c.Pods != nil {
+				pods = c.Pods(nodes)
+			}
+			for _, impl := range impls {
+				live := NewLiveCluster(b)
+				for _, n := range nodes {
+					live.Cache.AddNode(live.Logger, n)
+				}
+				for _, p := range pods {
+					if err := live.Cache.AddPod(live.Logger, p); err != nil {
+						b.Fatal(err)
+					}
+				}
+				pl := impl.New(b, live.Handle)
+				prefix := fmt.Sprintf("%s/nodes=%d", c.Name, size)
+				if f, ok := pl.(fwk.FilterPlugin); ok {
+					b.Run(prefix+"/Filter/impl="+impl.Name, func(b *testing.B) {
+						benchCycles(b, live, churn, func(infos []fwk.NodeInfo) { Filter(context.Background(), f, c.Pod, infos) })
+					})
+				}
+				if s, ok := pl.(fwk.ScorePlugin); ok {
+					b.Run(prefix+"/Score/impl="+impl.Name, func(b *testing.B) {
+						benchCycles(b, live, churn, func(infos []fwk.NodeInfo) {
+							if _, st := Score(context.Background(), s, c.Pod, infos); !st.IsSuccess() {
+								b.Fatal(Describe(st))
+							}
+						})
+					})
+				}
+			}
+		}
+	}
+}
+
+func benchCycles(b *testing.B, live *LiveCluster, churn *v1.Pod, cycle func([]fwk.NodeInfo)) {
+	infos := live.Cycle(b)
+	b.ReportAllocs()
+	placed := (*v1.Pod)(nil)
+	i := 0
+	for b.Loop() {
+		if placed != nil {
+			if err := live.Cache.RemovePod(live.Logger, placed); err != nil {
+				b.Fatal(err)
+			}
+			placed = nil
+		} else {
+			placed = churn.DeepCopy()
+			placed.Spec.NodeName = infos[i%len(infos)].Node().Name
+			i++
+			if err := live.Cache.AddPod(live.Logger, placed); err != nil {
+				b.Fatal(err)
+			}
+		}
+		infos = live.Cycle(b)
+		cycle(infos)
+	}
+	if placed != nil {
+		if err := live.Cache.RemovePod(live.Logger, placed); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,359 @@
+package podaffinity
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/apis/config"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+	upstream "k8s.io/kubernetes/pkg/scheduler/framework/plugins/interpodaffinity"
+	"k8s.io/utils/ptr"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
+)
+
+// indexSteps is how many random cache changes, each followed by a cycle,
+// TestIndexEqualsFreshCount makes.
+const indexSteps = 3000
+
+// liveState mirrors what the test put into the scheduler cache.
+type liveState struct {
+	t       *testing.T
+	g       plugintest.Gen
+	c       *plugintest.LiveCluster
+	nodes   map[string]*v1.Node
+	pods    map[types.UID]*v1.Pod
+	assumed map[types.UID]*v1.Pod
+	next    int
+}
+
+// TestIndexEqualsFreshCount: a plugin that lives across cycles (and so reuses
+// its index) must hold, at the start of every cycle and after AddPod and
+// RemovePod, exactly the counts and weights that a new plugin computes from
+// the snapshot alone, and reach the same verdicts and scores as the in-tree
+// plugin. The cluster changes between cycles the ways the scheduler's cache
+// does: nodes added, relabelled and removed; pods added, relabelled, removed,
+// assumed and forgotten; namespace labels changed.
+func TestIndexEqualsFreshCount(t *testing.T) {
+	g := plugintest.NewGen(plugintest.Seed(t))
+	ctx := context.Background()
+	c := plugintest.NewLiveCluster(t)
+	for _, ns := range g.Namespaces() {
+		c.SetNamespace(t, ns)
+	}
+	s := &liveState{t: t, g: g, c: c, nodes: map[string]*v1.Node{}, pods: map[types.UID]*v1.Pod{}, assumed: map[types.UID]*v1.Pod{}}
+	for range 4 {
+		s.addNode()
+	}
+	weight, ignore := int32(g.Intn(3)), g.Chance(0.2)
+	args := Args{HardPodAffinityWeight: ptr.To(weight), IgnorePreferredTermsOfExistingPods: ignore}
+	cached, err := NewWithArgs(c.Handle, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oracle, err := upstream.New(ctx, &config.InterPodAffinityArgs{HardPodAffinityWeight: weight, IgnorePreferredTermsOfExistingPods: ignore}, c.Handle, plugintest.InTreeFeatures())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Replicas: a few pod shapes come back again and again, as in a cluster.
+	shapes := make([]*v1.Pod, 6)
+	for i := range shapes {
+		shapes[i] = g.AffinityPod(fmt.Sprintf("shape%d", i), 0.8)
+	}
+	for step := range indexSteps {
+		for n := 1 + g.Intn(3); n > 0; n-- {
+			s.mutate()
+		}
+		nodes := c.Cycle(t)
+		pod := shapes[g.Intn(len(shapes))]
+		if g.Chance(0.1) {
+			pod = g.AffinityPod(fmt.Sprintf("once%d", step), 0.8)
+		}
+		fresh, err := NewWithArgs(c.Handle, args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		where := func() string {
+			return fmt.Sprintf("step %d, pod %s\nnodes %s\npods %s", step, plugintest.Dump(pod), plugintest.Dump(s.nodes), plugintest.Dump(s.pods))
+		}
+		compareFilter(ctx, t, cached, fresh, oracle.(fwk.FilterPlugin), pod, nodes, s, where)
+		compareScore(ctx, t, cached, fresh, oracle.(fwk.ScorePlugin), pod, nodes, where)
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+	reused := 0
+	for _, v := range cached.index.views {
+		reused += v.reused
+	}
+	if reused == 0 {
+		t.Fatalf("the index never kept a node's shares: the test did not exercise it")
+	}
+	t.Logf("%d views, %d node shares reused", len(cached.index.views), reused)
+}
+
+func compareFilter(ctx context.Context, t *testing.T, cached, fresh *PodAffinity, oracle fwk.FilterPlugin, pod *v1.Pod, nodes []fwk.NodeInfo, s *liveState, where func() string) {
+	t.Helper()
+	got, gotState := plugintest.Filter(ctx, cached, pod, nodes)
+	want, wantState := plugintest.Filter(ctx, fresh, pod, nodes)
+	if diff := plugintest.DiffVerdicts(want, got, nodes); diff != "" {
+		t.Errorf("cached vs fresh: %s\n%s", diff, where())
+		return
+	}
+	truth, truthState := plugintest.Filter(ctx, oracle, pod, nodes)
+	if diff := plugintest.DiffVerdicts(truth, got, nodes); diff != "" {
+		t.Errorf("cached vs in-tree: %s\n%s", diff, where())
+		return
+	}
+	if !got.PreFilter.IsSuccess() {
+		return
+	}
+	sameCounts(t, "PreFilter", gotState, wantState, where)
+	// Preemption's what-if: the same change to both states.
+	change, node := s.preemptionChange(nodes)
+	info, err := framework.NewPodInfo(change.pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []*fwk.CycleState{&gotState, &wantState, &truthState} {
+		*st = (*st).Clone()
+	}
+	apply := func(ext fwk.PreFilterExtensions, state fwk.CycleState) *fwk.Status {
+		if change.op == "remove" {
+			return ext.RemovePod(ctx, state, pod, info, node)
+		}
+		return ext.AddPod(ctx, state, pod, info, node)
+	}
+	if s1, s2 := apply(cached, gotState), apply(fresh, wantState); !s1.IsSuccess() || !s2.IsSuccess() {
+		t.Fatalf("%s: %v / %v", change.op, s1, s2)
+	}
+	if s := apply(oracle.(fwk.PreFilterPlugin).PreFilterExtensions(), truthState); !s.IsSuccess() {
+		t.Fatalf("in-tree %s: %v", change.op, s)
+	}
+	sameCounts(t, change.op+" "+change.pod.Name, gotState, wantState, where)
+	for i, n := range nodes {
+		g, w := cached.Filter(ctx, gotState, pod, n), oracle.Filter(ctx, truthState, pod, n)
+		if plugintest.Describe(g) != plugintest.Describe(w) {
+			t.Errorf("after %s %s, node %s: cached %s, in-tree %s\n%s", change.op, change.pod.Name, nodes[i].Node().Name, plugintest.Describe(g), plugintest.Describe(w), where())
+		}
+	}
+}
+
+func sameCounts(t *testing.T, when string, got, want fwk.CycleState, where func() string) {
+	t.Helper()
+	gs, err := readFilterState(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := readFilterState(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want *layered
+	}{
+		{"affinity", gs.affinityCounts, ws.affinityCounts},
+		{"anti-affinity", gs.antiAffinityCounts, ws.antiAffinityCounts},
+		{"existing anti-affinity", gs.existingAntiCounts, ws.existingAntiCounts},
+	} {
+		if g, w := c.got.materialize(), c.want.materialize(); !reflect.DeepEqual(g, w) || c.got.len() != len(w) {
+			t.Errorf("%s: %s counts: cached %v (%d non-zero), fresh %v\n%s", when, c.name, g, c.got.len(), w, where())
+		}
+	}
+}
+
+func compareScore(ctx context.Context, t *testing.T, cached, fresh *PodAffinity, oracle fwk.ScorePlugin, pod *v1.Pod, nodes []fwk.NodeInfo, where func() string) {
+	t.Helper()
+	gotState, wantState := plugintest.NewCycleState(), plugintest.NewCycleState()
+	g, w := cached.PreScore(ctx, gotState, pod, nodes), fresh.PreScore(ctx, wantState, pod, nodes)
+	if plugintest.Describe(g) != plugintest.Describe(w) {
+		t.Errorf("PreScore: cached %s, fresh %s\n%s", plugintest.Describe(g), plugintest.Describe(w), where())
+		return
+	}
+	if g.IsSuccess() {
+		gs, err1 := readScoreState(gotState)
+		ws, err2 := readScoreState(wantState)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if !reflect.DeepEqual(gs, ws) {
+			t.Errorf("PreScore weights: cached %+v, fresh %+v\n%s", gs, ws, where())
+		}
+	}
+	gotScores, gotStatus := plugintest.Score(ctx, cached, pod, nodes)
+	wantScores, wantStatus := plugintest.Score(ctx, oracle, pod, nodes)
+	if diff := plugintest.DiffScores(wantScores, wantStatus, gotScores, gotStatus); diff != "" {
+		t.Errorf("cached vs in-tree scores: %s\n%s", diff, where())
+	}
+}
+
+type podChange struct {
+	op  string
+	pod *v1.Pod
+}
+
+// preemptionChange picks what preemption might simulate on one node: evicting
+// a pod there, or adding one.
+func (s *liveState) preemptionChange(nodes []fwk.NodeInfo) (podChange, fwk.NodeInfo) {
+	ni := nodes[s.g.Intn(len(nodes))]
+	if pods := ni.GetPods(); len(pods) > 0 && s.g.Chance(0.5) {
+		return podChange{"remove", pods[s.g.Intn(len(pods))].GetPod()}, ni
+	}
+	p := s.g.AffinityPod("what-if", 0.4)
+	p.Spec.NodeName = ni.Node().Name
+	return podChange{"add", p}, ni
+}
+
+// mutate changes the cache in one random way.
+func (s *liveState) mutate() {
+	switch s.g.Intn(10) {
+	case 0:
+		s.addNode()
+	case 1:
+		s.relabelNode()
+	case 2:
+		s.removeNode()
+	case 3, 4:
+		s.addPod(false)
+	case 5:
+		s.addPod(true)
+	case 6:
+		s.settleAssumed()
+	case 7:
+		s.relabelPod()
+	case 8:
+		s.removePod()
+	case 9:
+		s.relabelNamespace()
+	}
+}
+
+func (s *liveState) addNode() {
+	if len(s.nodes) >= 10 {
+		return
+	}
+	n := s.g.Nodes(1)[0]
+	n.Name = fmt.Sprintf("node%d", s.next)
+	if _, ok := n.Labels[v1.LabelHostname]; ok {
+		n.Labels[v1.LabelHostname] = n.Name
+	}
+	s.next++
+	s.nodes[n.Name] = n
+	s.c.Cache.AddNode(s.c.Logger, n)
+}
+
+func (s *liveState) anyNode() *v1.Node {
+	for _, n := range s.nodes {
+		return n
+	}
+	return nil
+}
+
+func (s *liveState) relabelNode() {
+	old := s.anyNode()
+	if old == nil {
+		return
+	}
+	n := old.DeepCopy()
+	n.Labels = s.g.Nodes(1)[0].Labels
+	if _, ok := n.Labels[v1.LabelHostname]; ok {
+		n.Labels[v1.LabelHostname] = n.Name
+	}
+	s.nodes[n.Name] = n
+	s.c.Cache.UpdateNode(s.c.Logger, old, n)
+}
+
+func (s *liveState) removeNode() {
+	n := s.anyNode()
+	if n == nil || len(s.nodes) <= 1 {
+		return
+	}
+	// The pods go first, as the node lifecycle would evict them.
+	for uid, p := range s.pods {
+		if p.Spec.NodeName == n.Name {
+			s.remove(uid)
+		}
+	}
+	delete(s.nodes, n.Name)
+	if err := s.c.Cache.RemoveNode(s.c.Logger, n); err != nil {
+		panic(err)
+	}
+}
+
+func (s *liveState) addPod(assume bool) {
+	n := s.anyNode()
+	if n == nil || len(s.pods)+len(s.assumed) >= 60 {
+		return
+	}
+	p := s.g.AffinityPod(fmt.Sprintf("pod%d", s.next), 0.4)
+	p.UID = types.UID(p.Name)
+	s.next++
+	p.Spec.NodeName = n.Name
+	var err error
+	if assume {
+		s.assumed[p.UID] = p
+		err = s.c.Cache.AssumePod(s.c.Logger, p)
+	} else {
+		s.pods[p.UID] = p
+		err = s.c.Cache.AddPod(s.c.Logger, p)
+	}
+	if err != nil {
+		panic(err)
+	}
+}
+
+// settleAssumed either confirms an assumed pod (the informer saw the
+// binding) or forgets it (binding failed).
+func (s *liveState) settleAssumed() {
+	for uid, p := range s.assumed {
+		delete(s.assumed, uid)
+		var err error
+		if s.g.Chance(0.5) {
+			s.pods[uid] = p
+			err = s.c.Cache.AddPod(s.c.Logger, p)
+		} else {
+			err = s.c.Cache.ForgetPod(s.c.Logger, p)
+		}
+		if err != nil {
+			panic(err)
+		}
+		return
+	}
+}
+
+func (s *liveState) relabelPod() {
+	for uid, old := range s.pods {
+		p := old.DeepCopy()
+		p.Labels = s.g.AffinityPod("x", 0).Labels
+		s.pods[uid] = p
+		if err := s.c.Cache.UpdatePod(s.c.Logger, old, p); err != nil {
+			panic(err)
+		}
+		return
+	}
+}
+
+func (s *liveState) removePod() {
+	for uid := range s.pods {
+		s.remove(uid)
+		return
+	}
+}
+
+func (s *liveState) remove(uid types.UID) {
+	p := s.pods[uid]
+	delete(s.pods, uid)
+	if err := s.c.Cache.RemovePod(s.c.Logger, p); err != nil {
+		panic(err)
+	}
+}
+
+func (s *liveState) relabelNamespace() {
+	s.c.SetNamespace(s.t, s.g.Namespaces()[s.g.Intn(3)])
+}

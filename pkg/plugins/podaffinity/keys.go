@@ -1,0 +1,51 @@
+package podaffinity
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/sets"
+	fwk "k8s.io/kube-scheduler/framework"
+)
+
+// Index keys hold everything a query's shares depend on, encoded as JSON so
+// that different inputs can never collide, however odd their strings.
+
+// termsKey identifies the query of a pod's own required terms: the terms as
+// written (selectors, topology keys) and the namespaces each resolved to
+// (its own namespace, the listed ones, and the namespaceSelector's matches
+// at this cycle).
+func termsKey(kind string, spec []v1.PodAffinityTerm, resolved []fwk.AffinityTerm) (string, error) {
+	return encodeKey(kind, spec, namespacesOf(resolved))
+}
+
+// identityKey identifies a query that matches existing pods' terms against
+// the incoming pod: only its namespace, labels and namespace labels matter.
+func identityKey(kind string, pod *v1.Pod, nsLabels labels.Set) (string, error) {
+	return encodeKey(kind, pod.Namespace, pod.Labels, map[string]string(nsLabels))
+}
+
+func namespacesOf(terms []fwk.AffinityTerm) [][]string {
+	out := make([][]string, len(terms))
+	for i := range terms {
+		out[i] = sortedSet(terms[i].Namespaces)
+	}
+	return out
+}
+
+func sortedSet(s sets.Set[string]) []string {
+	l := s.UnsortedList()
+	sort.Strings(l)
+	return l
+}
+
+func encodeKey(kind string, parts ...any) (string, error) {
+	data, err := json.Marshal(parts)
+	if err != nil {
+		return "", fmt.Errorf("%s: building the %s index key: %w", Name, kind, err)
+	}
+	return kind + "\x00" + string(data), nil
+}
