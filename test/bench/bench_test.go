@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -19,11 +20,18 @@ import (
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
 )
 
-// Profile names, as they appear in benchmark and data item names.
+// Profile names, as they appear in benchmark and data item names. FastPath
+// is the default profile with the alpha InterPodAffinityHostnameFastPath gate
+// on; it runs for the test cases that set fastPathToo.
 const (
 	Default   = "default"
 	Placement = "placement"
+	FastPath  = "fastpath"
 )
+
+// fastPathKey marks a test case of workloads.yaml to run with FastPath too;
+// it is ours, so it is removed before scheduler_perf reads the case.
+const fastPathKey = "fastPathToo"
 
 // inTreeTwins are the in-tree plugins ours replace, for per-plugin metrics.
 var inTreeTwins = []string{"NodeName", "NodeAffinity", "TaintToleration", "InterPodAffinity"}
@@ -42,6 +50,7 @@ func BenchmarkPerfSchedulingPlacement(b *testing.B) {
 		Default:   writeFile(b, dir, "default.yaml", defaultConfig),
 		Placement: writeFile(b, dir, "placement.yaml", placementConfig(b)),
 	}
+	configs[FastPath] = configs[Default]
 	workloads := writeFile(b, dir, "workloads.yaml", bothProfiles(b, configs))
 	perf.RunBenchmarkPerfScheduling(b, workloads, "placement", plugins.Registry())
 }
@@ -87,8 +96,12 @@ func bothProfiles(b *testing.B, configs map[string]string) []byte {
 	var out []map[string]any
 	for i, tc := range cases {
 		order := []string{Default, Placement}
+		if tc[fastPathKey] == true {
+			order = append(order, FastPath)
+		}
+		delete(tc, fastPathKey)
 		if i%2 == 1 {
-			order = []string{Placement, Default}
+			slices.Reverse(order)
 		}
 		for _, profile := range order {
 			c := map[string]any{}
@@ -97,6 +110,9 @@ func bothProfiles(b *testing.B, configs map[string]string) []byte {
 			}
 			c["name"] = fmt.Sprintf("%s_%s", tc["name"], profile)
 			c["schedulerConfigPath"] = configs[profile]
+			if profile == FastPath {
+				c["featureGates"] = map[string]bool{"InterPodAffinityHostnameFastPath": true}
+			}
 			c["metricsCollectorConfig"] = pluginMetrics()
 			out = append(out, c)
 		}

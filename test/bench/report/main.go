@@ -25,12 +25,15 @@ type dataItems struct {
 	} `json:"dataItems"`
 }
 
-// Result is one workload at one size, measured with both profiles.
+// Result is one workload at one size, measured with each profile.
 type Result struct {
 	Workload string `json:"workload"`
 	Size     string `json:"size"`
-	// Throughput is the average pods/s while measuring, per profile.
+	// Throughput is, per profile, the median over rounds of the average pods/s
+	// while measuring.
 	Throughput map[string]float64 `json:"podsPerSecond"`
+	// Rounds holds each round's pods/s, per profile.
+	Rounds map[string][]float64 `json:"rounds,omitempty"`
 	// PluginMillis is the summed average execution time (ms) per extension
 	// point of the placement rules: in-tree plugins for "default", ours for
 	// "placement".
@@ -38,12 +41,19 @@ type Result struct {
 }
 
 // Ratio is placement's throughput over default's; 0 when unknown.
-func (r Result) Ratio() float64 {
-	if r.Throughput["default"] == 0 {
+func (r Result) Ratio() float64 { return r.RatioTo("default") }
+
+// RatioTo is placement's throughput over profile's; 0 when unknown.
+func (r Result) RatioTo(profile string) float64 {
+	if r.Throughput[profile] == 0 {
 		return 0
 	}
-	return r.Throughput["placement"] / r.Throughput["default"]
+	return r.Throughput["placement"] / r.Throughput[profile]
 }
+
+// FastPath is the profile of in-tree plugins with the alpha
+// InterPodAffinityHostnameFastPath gate on, run for some workloads only.
+const FastPath = "fastpath"
 
 // Results is the results file.
 type Results struct {
@@ -94,22 +104,81 @@ func readResults(path string) (Results, error) {
 	return res, nil
 }
 
-// load reads the newest data items file in dir.
+// load reads every data items file in dir, one per round, and keeps the
+// median pods/s of each profile and the mean plugin times.
 func load(dir string) (Results, error) {
 	files, _ := filepath.Glob(filepath.Join(dir, "BenchmarkPerfScheduling_*.json"))
 	if len(files) == 0 {
 		return Results{}, fmt.Errorf("no BenchmarkPerfScheduling_*.json in %s", dir)
 	}
 	sort.Strings(files)
-	raw, err := os.ReadFile(files[len(files)-1])
-	if err != nil {
-		return Results{}, err
+	var rounds [][]Result
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return Results{}, err
+		}
+		var items dataItems
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return Results{}, fmt.Errorf("%s: %w", f, err)
+		}
+		rounds = append(rounds, collect(items))
 	}
-	var items dataItems
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return Results{}, fmt.Errorf("%s: %w", files[len(files)-1], err)
+	return Results{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Results: combine(rounds)}, nil
+}
+
+// combine merges rounds of the same workloads: median throughput, mean
+// plugin times.
+func combine(rounds [][]Result) []Result {
+	byKey := map[string]*Result{}
+	var keys []string
+	n := map[string]map[string]int{}
+	for _, round := range rounds {
+		for _, r := range round {
+			key := r.Workload + "/" + r.Size
+			m := byKey[key]
+			if m == nil {
+				m = &Result{Workload: r.Workload, Size: r.Size, Throughput: map[string]float64{}, Rounds: map[string][]float64{}, PluginMillis: map[string]map[string]float64{}}
+				byKey[key], n[key] = m, map[string]int{}
+				keys = append(keys, key)
+			}
+			for profile, v := range r.Throughput {
+				m.Rounds[profile] = append(m.Rounds[profile], v)
+			}
+			for profile, points := range r.PluginMillis {
+				if m.PluginMillis[profile] == nil {
+					m.PluginMillis[profile] = map[string]float64{}
+				}
+				n[key][profile]++
+				for point, v := range points {
+					m.PluginMillis[profile][point] += v
+				}
+			}
+		}
 	}
-	return Results{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Results: collect(items)}, nil
+	out := make([]Result, 0, len(keys))
+	for _, k := range keys {
+		m := byKey[k]
+		for profile, vs := range m.Rounds {
+			m.Throughput[profile] = median(vs)
+		}
+		for profile, points := range m.PluginMillis {
+			for point := range points {
+				points[point] /= float64(n[k][profile])
+			}
+		}
+		out = append(out, *m)
+	}
+	return out
+}
+
+func median(vs []float64) float64 {
+	s := append([]float64{}, vs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // collect groups data items by workload and size. Names look like
@@ -162,20 +231,42 @@ func toMillis(v float64, unit string) float64 {
 }
 
 func writeTable(w io.Writer, res Results) error {
-	fmt.Fprintln(w, "| workload | size | default pods/s | placement pods/s | ratio | Filter ms per call (default → ours) | Score ms per call (default → ours) |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---|---|")
+	fastPath := false
 	for _, r := range res.Results {
-		_, err := fmt.Fprintf(w, "| %s | %s | %.1f | %.1f | %s | %s | %s |\n", r.Workload, r.Size,
-			r.Throughput["default"], r.Throughput["placement"], ratio(r), pair(r, "Filter"), pair(r, "Score"))
-		if err != nil {
+		fastPath = fastPath || r.Throughput[FastPath] > 0
+	}
+	head := "| workload | size | rounds | default pods/s | placement pods/s | ratio |"
+	rule := "|---|---|---:|---:|---:|---:|"
+	if fastPath {
+		head += " fast-path pods/s | ratio to fast path |"
+		rule += "---:|---:|"
+	}
+	fmt.Fprintln(w, head+" Filter ms per call (default → ours) | Score ms per call (default → ours) |")
+	fmt.Fprintln(w, rule+"---|---|")
+	for _, r := range res.Results {
+		row := fmt.Sprintf("| %s | %s | %d | %.1f | %.1f | %s |", r.Workload, r.Size, rounds(r),
+			r.Throughput["default"], r.Throughput["placement"], ratio(r.Ratio()))
+		if fastPath {
+			fp := "–"
+			if v := r.Throughput[FastPath]; v > 0 {
+				fp = fmt.Sprintf("%.1f", v)
+			}
+			row += fmt.Sprintf(" %s | %s |", fp, ratio(r.RatioTo(FastPath)))
+		}
+		if _, err := fmt.Fprintf(w, "%s %s | %s |\n", row, pair(r, "Filter"), pair(r, "Score")); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func ratio(r Result) string {
-	if x := r.Ratio(); x > 0 {
+func rounds(r Result) int {
+	n := len(r.Rounds["placement"])
+	return max(n, 1)
+}
+
+func ratio(x float64) string {
+	if x > 0 {
 		return fmt.Sprintf("%.2f×", x)
 	}
 	return "–"

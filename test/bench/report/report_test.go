@@ -40,10 +40,33 @@ func TestCollectAndTable(t *testing.T) {
 	if err := writeTable(&out, res); err != nil {
 		t.Fatal(err)
 	}
-	if want := "| PodAffinity | 500Nodes | 100.0 | 250.0 | 2.50× | 0.500 → 0.100 | – |"; !strings.Contains(out.String(), want) {
+	if want := "| PodAffinity | 500Nodes | 1 | 100.0 | 250.0 | 2.50× | 0.500 → 0.100 | – |"; !strings.Contains(out.String(), want) {
 		t.Errorf("table:\n%s\nlacks %q", out.String(), want)
 	}
 	if svg := string(chart(res)); !strings.Contains(svg, "PodAffinity (500Nodes)") || !strings.HasPrefix(svg, "<svg") {
 		t.Errorf("chart lacks the workload:\n%s", svg)
+	}
+}
+
+func TestCombineTakesMedianOfRounds(t *testing.T) {
+	round := func(def, placement, fast float64) []Result {
+		return []Result{{Workload: "PodAntiAffinity", Size: "5000Nodes",
+			Throughput:   map[string]float64{"default": def, "placement": placement, FastPath: fast},
+			PluginMillis: map[string]map[string]float64{"placement": {"Filter": placement / 100}}}}
+	}
+	res := Results{Results: combine([][]Result{round(80, 300, 150), round(70, 200, 140), round(90, 250, 160)})}
+	r := res.Results[0]
+	if r.Throughput["default"] != 80 || r.Throughput["placement"] != 250 || r.Throughput[FastPath] != 150 {
+		t.Errorf("medians = %v, want default 80, placement 250, fastpath 150", r.Throughput)
+	}
+	if got := r.PluginMillis["placement"]["Filter"]; got != 2.5 {
+		t.Errorf("mean Filter ms = %v, want 2.5", got)
+	}
+	var out bytes.Buffer
+	if err := writeTable(&out, res); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| PodAntiAffinity | 5000Nodes | 3 | 80.0 | 250.0 | 3.12× | 150.0 | 1.67× |"; !strings.Contains(out.String(), want) {
+		t.Errorf("table:\n%s\nlacks %q", out.String(), want)
 	}
 }
