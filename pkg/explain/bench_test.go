@@ -53,4 +53,3 @@ func BenchmarkExplain(b *testing.B) {
 		}
 	}
 }
-

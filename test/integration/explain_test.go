@@ -13,7 +13,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
 	"github.com/kube-placement/placement-scheduler/pkg/kubectlplacement"
 	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
@@ -170,4 +169,3 @@ func (e *env) explain(t *testing.T, kubeconfig string, args ...string) *explain.
 	}
 	return &got
 }
-
