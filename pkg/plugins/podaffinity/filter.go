@@ -126,7 +126,11 @@ func (pl *PodAffinity) countExisting(ctx context.Context, s *filterState, nodes 
 	if err != nil {
 		return fmt.Errorf("listing nodes with anti-affinity pods: %w", err)
 	}
-	key, err := identityKey("existing-anti", s.pod, s.nsLabels)
+	selectorKeys, err := pl.selectorKeys(ctx)
+	if err != nil {
+		return err
+	}
+	key, err := identityKey("existing-anti", s.pod, s.nsLabels, selectorKeys)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package podaffinity
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 
@@ -34,9 +35,12 @@ type share struct {
 type computeFunc func(ni fwk.NodeInfo, out []share) []share
 
 type nodeShares struct {
+	name       string
 	generation int64
 	shares     []share
 	epoch      uint64
+	// pos is the node's index in the list of the last refresh.
+	pos int
 }
 
 // published is the sum of one query's shares at one cycle. Never modified
@@ -51,6 +55,11 @@ type published struct {
 type view struct {
 	compute computeFunc
 	nodes   map[string]*nodeShares
+	// order and entries are the last refresh's list and its entries, so that
+	// a list that kept its NodeInfo objects in order is walked by comparing
+	// pointers and generations, without a lookup by name.
+	order   []fwk.NodeInfo
+	entries []*nodeShares
 	sum     domainCounts
 	keyRefs map[string]int
 	pub     *published
@@ -84,37 +93,47 @@ const parallelMin = 64
 // that can have shares, and returns the sum.
 func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo) *published {
 	v.epoch++
+	entries := make([]*nodeShares, len(nodes))
 	var changed []int
+	j := 0
 	for i, ni := range nodes {
-		e := v.nodes[ni.Node().Name]
-		if e != nil && e.generation == ni.GetGeneration() {
-			e.epoch = v.epoch
+		var e *nodeShares
+		name := ni.Node().Name
+		if j < len(v.order) && v.order[j] == ni && v.entries[j].name == name {
+			e = v.entries[j]
+			j++
+		} else if e = v.nodes[name]; e != nil {
+			j = e.pos + 1
+		} else {
+			e = &nodeShares{name: name, generation: -1}
+			v.nodes[name] = e
+		}
+		e.epoch, e.pos, entries[i] = v.epoch, i, e
+		if e.generation == ni.GetGeneration() {
 			v.reused++
 			continue
 		}
 		changed = append(changed, i)
 	}
 	fresh := make([][]share, len(changed))
-	work := func(j int) { fresh[j] = v.compute(nodes[changed[j]], nil) }
+	work := func(k int) { fresh[k] = v.compute(nodes[changed[k]], nil) }
 	if len(changed) >= parallelMin {
 		p.Until(ctx, len(changed), work, Name)
 	} else {
-		for j := range changed {
-			work(j)
+		for k := range changed {
+			work(k)
 		}
 	}
-	for j, i := range changed {
-		ni := nodes[i]
-		e := v.nodes[ni.Node().Name]
-		if e == nil {
-			e = &nodeShares{}
-			v.nodes[ni.Node().Name] = e
+	dirty := false
+	for k, i := range changed {
+		e := entries[i]
+		if !slices.Equal(e.shares, fresh[k]) {
+			v.apply(e.shares, -1)
+			v.apply(fresh[k], 1)
+			dirty = true
 		}
-		v.apply(e.shares, -1)
-		v.apply(fresh[j], 1)
-		*e = nodeShares{generation: ni.GetGeneration(), shares: fresh[j], epoch: v.epoch}
+		e.generation, e.shares = nodes[i].GetGeneration(), fresh[k]
 	}
-	dirty := len(changed) > 0
 	if len(v.nodes) > len(nodes) { // some node left the list
 		for name, e := range v.nodes {
 			if e.epoch != v.epoch {
@@ -124,6 +143,7 @@ func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.Node
 			}
 		}
 	}
+	v.order, v.entries = append(v.order[:0], nodes...), entries
 	if dirty || v.pub == nil {
 		v.pub = v.publish()
 	}
@@ -181,4 +201,33 @@ func (x *index) evict() {
 		}
 	}
 	delete(x.views, oldest)
+}
+
+// selectorKeysQuery is the index key of the label keys existing pods' terms
+// select on.
+const selectorKeysQuery = "selector-keys"
+
+// selectorKeyShares: one per label key that a term (required or preferred,
+// affinity or anti-affinity) of a pod on the node selects on. The key rides
+// in the domain's key; the sum's keys are then the label keys in use.
+func selectorKeyShares(ni fwk.NodeInfo, out []share) []share {
+	add := func(t *fwk.AffinityTerm) {
+		reqs, _ := t.Selector.Requirements()
+		for _, r := range reqs {
+			out = append(out, share{domain{key: r.Key()}, 1})
+		}
+	}
+	for _, p := range ni.GetPodsWithAffinity() {
+		for _, terms := range [][]fwk.AffinityTerm{p.GetRequiredAffinityTerms(), p.GetRequiredAntiAffinityTerms()} {
+			for i := range terms {
+				add(&terms[i])
+			}
+		}
+		for _, terms := range [][]fwk.WeightedAffinityTerm{p.GetPreferredAffinityTerms(), p.GetPreferredAntiAffinityTerms()} {
+			for i := range terms {
+				add(&terms[i].AffinityTerm)
+			}
+		}
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
@@ -22,6 +23,10 @@ import (
 const indexSteps = 3000
 
 // liveState mirrors what the test put into the scheduler cache.
+// uniqueKey is a label every incoming pod carries with its own value; a few
+// existing pods select on it.
+const uniqueKey = "signature"
+
 type liveState struct {
 	t       *testing.T
 	g       plugintest.Gen
@@ -70,10 +75,13 @@ func TestIndexEqualsFreshCount(t *testing.T) {
 			s.mutate()
 		}
 		nodes := c.Cycle(t)
-		pod := shapes[g.Intn(len(shapes))]
+		// Every pod carries a label of its own, as StatefulSet pods do; it
+		// matters only while some existing pod selects on it.
+		pod := shapes[g.Intn(len(shapes))].DeepCopy()
 		if g.Chance(0.1) {
 			pod = g.AffinityPod(fmt.Sprintf("once%d", step), 0.8)
 		}
+		pod.Labels[uniqueKey] = fmt.Sprint(step % 5)
 		fresh, err := NewWithArgs(c.Handle, args)
 		if err != nil {
 			t.Fatal(err)
@@ -293,6 +301,16 @@ func (s *liveState) addPod(assume bool) {
 	}
 	p := s.g.AffinityPod(fmt.Sprintf("pod%d", s.next), 0.4)
 	p.UID = types.UID(p.Name)
+	if s.g.Chance(0.05) {
+		if p.Spec.Affinity == nil {
+			p.Spec.Affinity = &v1.Affinity{}
+		}
+		p.Spec.Affinity.PodAntiAffinity = &v1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []v1.PodAffinityTerm{{
+			TopologyKey:       "zone",
+			LabelSelector:     &metav1.LabelSelector{MatchLabels: map[string]string{uniqueKey: fmt.Sprint(s.g.Intn(5))}},
+			NamespaceSelector: &metav1.LabelSelector{},
+		}}}
+	}
 	s.next++
 	p.Spec.NodeName = n.Name
 	var err error

@@ -23,9 +23,19 @@ func termsKey(kind string, spec []v1.PodAffinityTerm, resolved []fwk.AffinityTer
 }
 
 // identityKey identifies a query that matches existing pods' terms against
-// the incoming pod: only its namespace, labels and namespace labels matter.
-func identityKey(kind string, pod *v1.Pod, nsLabels labels.Set) (string, error) {
-	return encodeKey(kind, pod.Namespace, pod.Labels, map[string]string(nsLabels))
+// the incoming pod: its namespace, its namespace's labels, and its labels
+// under the keys that existing pods' selectors name (selectorKeys). Labels
+// under other keys cannot change a match, and pods often carry a label of
+// their own (a StatefulSet's pod name, a template hash), which would
+// otherwise give every pod a query of its own.
+func identityKey(kind string, pod *v1.Pod, nsLabels labels.Set, selectorKeys []string) (string, error) {
+	projected := make(map[string]string, len(selectorKeys))
+	for _, k := range selectorKeys {
+		if v, ok := pod.Labels[k]; ok {
+			projected[k] = v
+		}
+	}
+	return encodeKey(kind, pod.Namespace, map[string]string(nsLabels), selectorKeys, projected)
 }
 
 func namespacesOf(terms []fwk.AffinityTerm) [][]string {

@@ -119,6 +119,16 @@ func (pl *PodAffinity) resolveAll(terms []fwk.AffinityTerm) error {
 	return nil
 }
 
+// selectorKeys returns the label keys that the terms of pods in the snapshot
+// select on, sorted.
+func (pl *PodAffinity) selectorKeys(ctx context.Context) ([]string, error) {
+	nodes, err := pl.snapshot.NodeInfos().HavePodsWithAffinityList()
+	if err != nil {
+		return nil, fmt.Errorf("%s: listing nodes with affinity pods: %w", Name, err)
+	}
+	return pl.index.query(ctx, pl.parallelizer, selectorKeysQuery, nodes, selectorKeyShares).keys, nil
+}
+
 // namespaceLabels returns the labels of namespace ns, which existing pods'
 // namespaceSelectors are matched against. A namespace the informer has not
 // seen has no labels.

@@ -135,7 +135,11 @@ func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scorer) (*publishe
 	if err != nil {
 		return nil, fmt.Errorf("%s: listing nodes: %w", Name, err)
 	}
-	key, err := scoreKeyOf(sc)
+	selectorKeys, err := pl.selectorKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key, err := scoreKeyOf(sc, selectorKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -143,9 +147,9 @@ func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scorer) (*publishe
 }
 
 // scoreKeyOf: the shares depend on the incoming pod's preferred terms (as
-// written and as resolved), and on its identity, which existing pods' terms
-// match against. The hard weight is fixed per plugin instance.
-func scoreKeyOf(sc *scorer) (string, error) {
+// written and as resolved), and on its identity as existing pods' terms see it
+// (identityKey). The hard weight is fixed per plugin instance.
+func scoreKeyOf(sc *scorer, selectorKeys []string) (string, error) {
 	var spec [2][]v1.WeightedPodAffinityTerm
 	if a := sc.pod.Spec.Affinity; a != nil {
 		if a.PodAffinity != nil {
@@ -162,8 +166,11 @@ func scoreKeyOf(sc *scorer) (string, error) {
 		}
 		return out
 	}
-	return encodeKey("score", spec, namespaces(sc.preferred), namespaces(sc.antiPreferred),
-		sc.pod.Namespace, sc.pod.Labels, map[string]string(sc.nsLabels))
+	identity, err := identityKey("score", sc.pod, sc.nsLabels, selectorKeys)
+	if err != nil {
+		return "", err
+	}
+	return encodeKey(identity, spec, namespaces(sc.preferred), namespaces(sc.antiPreferred))
 }
 
 // Score adds up the weights of the node's domains.
