@@ -2,6 +2,7 @@ package podaffinity
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -34,15 +35,6 @@ type share struct {
 // computeFunc appends node ni's shares to out.
 type computeFunc func(ni fwk.NodeInfo, out []share) []share
 
-type nodeShares struct {
-	name       string
-	generation int64
-	shares     []share
-	epoch      uint64
-	// pos is the node's index in the list of the last refresh.
-	pos int
-}
-
 // published is the sum of one query's shares at one cycle. Never modified
 // once published: cycle states of earlier cycles may still hold it.
 type published struct {
@@ -51,19 +43,19 @@ type published struct {
 	keys []string
 }
 
-// view is one query's shares and their running sum.
+// view is one query's shares and their running sum. The shares live in
+// slices aligned with the node list of the last refresh: the snapshot keeps
+// one NodeInfo object per node across cycles, so a refresh walks the new list
+// against the old one comparing pointers and generations, and touches
+// nothing else for a node that did not change.
 type view struct {
 	compute computeFunc
-	nodes   map[string]*nodeShares
-	// order and entries are the last refresh's list and its entries, so that
-	// a list that kept its NodeInfo objects in order is walked by comparing
-	// pointers and generations, without a lookup by name.
 	order   []fwk.NodeInfo
-	entries []*nodeShares
+	gens    []int64
+	shares  [][]share
 	sum     domainCounts
 	keyRefs map[string]int
 	pub     *published
-	epoch   uint64
 	used    uint64
 	// reused counts nodes whose shares were kept; tests check the index is
 	// actually exercised.
@@ -71,7 +63,7 @@ type view struct {
 }
 
 func newView(compute computeFunc) *view {
-	return &view{compute: compute, nodes: map[string]*nodeShares{}, sum: domainCounts{}, keyRefs: map[string]int{}}
+	return &view{compute: compute, sum: domainCounts{}, keyRefs: map[string]int{}}
 }
 
 func (v *view) apply(shares []share, sign int64) {
@@ -89,32 +81,37 @@ func (v *view) apply(shares []share, sign int64) {
 // worth the scheduler's workers.
 const parallelMin = 64
 
+// lookahead bounds how far the walk searches the old list for a node that
+// is not at the expected position (nodes removed before it). A node found
+// nowhere within it is treated as new and its old shares as gone: slower,
+// never wrong.
+const lookahead = 8
+
 // refresh brings the view up to date with nodes, the complete list of nodes
 // that can have shares, and returns the sum.
+//
+// A share is reused only from the same NodeInfo object at the same
+// generation. The scheduler cache gives every change a new generation, and
+// the snapshot keeps one object per node name, so reuse is sound; every old
+// share not reused is subtracted.
 func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo) *published {
-	v.epoch++
-	entries := make([]*nodeShares, len(nodes))
-	var changed []int
-	j := 0
-	for i, ni := range nodes {
-		var e *nodeShares
-		name := ni.Node().Name
-		if j < len(v.order) && v.order[j] == ni && v.entries[j].name == name {
-			e = v.entries[j]
-			j++
-		} else if e = v.nodes[name]; e != nil {
-			j = e.pos + 1
-		} else {
-			e = &nodeShares{name: name, generation: -1}
-			v.nodes[name] = e
-		}
-		e.epoch, e.pos, entries[i] = v.epoch, i, e
-		if e.generation == ni.GetGeneration() {
-			v.reused++
-			continue
-		}
-		changed = append(changed, i)
+	same := len(nodes) == len(v.order)
+	for i := 0; same && i < len(nodes); i++ {
+		same = nodes[i] == v.order[i]
 	}
+	gens, shares := v.gens, v.shares
+	dirty := false
+	if !same {
+		gens, shares = make([]int64, len(nodes)), make([][]share, len(nodes))
+		dirty = v.realign(nodes, gens, shares)
+	}
+	var changed []int
+	for i, ni := range nodes {
+		if g := ni.GetGeneration(); g != gens[i] || g == 0 {
+			changed = append(changed, i)
+		}
+	}
+	v.reused += len(nodes) - len(changed)
 	fresh := make([][]share, len(changed))
 	work := func(k int) { fresh[k] = v.compute(nodes[changed[k]], nil) }
 	if len(changed) >= parallelMin {
@@ -124,30 +121,52 @@ func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.Node
 			work(k)
 		}
 	}
-	dirty := false
 	for k, i := range changed {
-		e := entries[i]
-		if !slices.Equal(e.shares, fresh[k]) {
-			v.apply(e.shares, -1)
+		if !slices.Equal(shares[i], fresh[k]) {
+			v.apply(shares[i], -1)
 			v.apply(fresh[k], 1)
 			dirty = true
 		}
-		e.generation, e.shares = nodes[i].GetGeneration(), fresh[k]
+		gens[i], shares[i] = nodes[i].GetGeneration(), fresh[k]
 	}
-	if len(v.nodes) > len(nodes) { // some node left the list
-		for name, e := range v.nodes {
-			if e.epoch != v.epoch {
-				v.apply(e.shares, -1)
-				delete(v.nodes, name)
-				dirty = true
-			}
-		}
-	}
-	v.order, v.entries = append(v.order[:0], nodes...), entries
+	v.order, v.gens, v.shares = append(v.order[:0], nodes...), gens, shares
 	if dirty || v.pub == nil {
 		v.pub = v.publish()
 	}
 	return v.pub
+}
+
+// realign carries the old shares over to the positions of the same NodeInfo
+// objects in nodes (generation 0 marks a node to compute), subtracts the
+// shares of objects no longer listed, and reports whether it subtracted any.
+func (v *view) realign(nodes []fwk.NodeInfo, gens []int64, shares [][]share) bool {
+	dropped := false
+	drop := func(j int) {
+		if len(v.shares[j]) > 0 {
+			v.apply(v.shares[j], -1)
+			dropped = true
+		}
+	}
+	j := 0
+	for i, ni := range nodes {
+		k := j
+		for ; k < len(v.order) && k < j+lookahead && v.order[k] != ni; k++ {
+		}
+		if k == len(v.order) || k == j+lookahead {
+			// Not found near: new to this view (generation 0 forces a compute
+			// from an empty share).
+			continue
+		}
+		for ; j < k; j++ {
+			drop(j)
+		}
+		gens[i], shares[i] = v.gens[k], v.shares[k]
+		j = k + 1
+	}
+	for ; j < len(v.order); j++ {
+		drop(j)
+	}
+	return dropped
 }
 
 func (v *view) publish() *published {
@@ -156,7 +175,7 @@ func (v *view) publish() *published {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	return &published{counts: v.sum.clone(), keys: keys}
+	return &published{counts: maps.Clone(v.sum), keys: keys}
 }
 
 // maxViews bounds the index: a cluster has a handful of pod shapes that come
