@@ -8,6 +8,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
+	"k8s.io/utils/ptr"
 
 	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
 	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
@@ -125,6 +126,15 @@ func TestPodAffinity(t *testing.T) {
 		if !strings.Contains(msg, "didn't match pod affinity rules") {
 			t.Errorf("pod selecting team=y namespaces: FailedScheduling %q", msg)
 		}
+		// Relabelling the namespace requeues the pending pod at once (a
+		// namespace event, not the periodic flush).
+		ns.Labels["team"] = "y"
+		if _, err := e.cs.CoreV1().Namespaces().Update(e.ctx, ns, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if node := e.waitBound(elsewhere, 15*time.Second); zoneOf(node) != "zone-a" {
+			t.Errorf("after relabelling, pod selecting team=y namespaces on %s, want zone-a", node)
+		}
 	})
 }
 
@@ -137,9 +147,10 @@ func zoneOf(node string) string {
 	return ""
 }
 
+// deletePod deletes at once: there is no kubelet to end a graceful deletion.
 func (e *env) deletePod(pod *v1.Pod) {
 	e.t.Helper()
-	if err := e.cs.CoreV1().Pods(pod.Namespace).Delete(e.ctx, pod.Name, metav1.DeleteOptions{}); err != nil {
+	if err := e.cs.CoreV1().Pods(pod.Namespace).Delete(e.ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
 		e.t.Fatal(err)
 	}
 }

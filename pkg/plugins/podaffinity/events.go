@@ -2,8 +2,12 @@ package podaffinity
 
 import (
 	"context"
+	"fmt"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/util"
@@ -18,7 +22,66 @@ func (pl *PodAffinity) EventsToRegister(_ context.Context) ([]fwk.ClusterEventWi
 		{Event: fwk.ClusterEvent{Resource: fwk.AssignedPod, ActionType: fwk.Add | fwk.UpdatePodLabel | fwk.Delete}, QueueingHintFn: pl.isSchedulableAfterPodChange},
 		{Event: fwk.ClusterEvent{Resource: fwk.TargetPod, ActionType: fwk.UpdatePodLabel}, QueueingHintFn: alwaysQueue},
 		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.Add | fwk.UpdateNodeLabel}, QueueingHintFn: pl.isSchedulableAfterNodeChange},
+		{Event: fwk.ClusterEvent{Resource: NamespaceResource, ActionType: fwk.Add | fwk.Update}, QueueingHintFn: pl.isSchedulableAfterNamespaceChange},
 	}, nil
+}
+
+// NamespaceResource names namespaces as an event resource. The framework has
+// no built-in namespace events, so the scheduler serves them from a dynamic
+// informer ("<resource>.<version>.<group>", the core group being empty).
+const NamespaceResource fwk.EventResource = "namespaces.v1."
+
+// isSchedulableAfterNamespaceChange retries when a namespace's labels change
+// in a way that can change a match: the pending pod's own namespace (existing
+// pods' namespaceSelectors read its labels), or a namespace that one of the
+// pod's namespaceSelectors starts or stops selecting. The objects come from a
+// dynamic informer, so they are read through their metadata.
+func (pl *PodAffinity) isSchedulableAfterNamespaceChange(logger klog.Logger, pod *v1.Pod, oldObj, newObj any) (fwk.QueueingHint, error) {
+	newName, newLabels, err := nameAndLabels(newObj)
+	if err != nil {
+		return fwk.Queue, err
+	}
+	var oldLabels labels.Set
+	if oldObj != nil {
+		if _, oldLabels, err = nameAndLabels(oldObj); err != nil {
+			return fwk.Queue, err
+		}
+		if labels.Equals(oldLabels, newLabels) {
+			return fwk.QueueSkip, nil
+		}
+	}
+	if newName == pod.Namespace {
+		return queue(logger, pod, "the pod's namespace changed labels")
+	}
+	a := pod.Spec.Affinity
+	var terms []v1.PodAffinityTerm
+	if a != nil && a.PodAffinity != nil {
+		terms = append(terms, a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution...)
+	}
+	if a != nil && a.PodAntiAffinity != nil {
+		terms = append(terms, a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution...)
+	}
+	for _, t := range terms {
+		if t.NamespaceSelector == nil {
+			continue
+		}
+		selector, err := metav1.LabelSelectorAsSelector(t.NamespaceSelector)
+		if err != nil {
+			return fwk.Queue, err
+		}
+		if oldObj == nil && selector.Matches(newLabels) || oldObj != nil && selector.Matches(oldLabels) != selector.Matches(newLabels) {
+			return queue(logger, pod, "a namespaceSelector of the pod selects differently")
+		}
+	}
+	return fwk.QueueSkip, nil
+}
+
+func nameAndLabels(obj any) (string, labels.Set, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: namespace event: %w", Name, err)
+	}
+	return m.GetName(), labels.Set(m.GetLabels()), nil
 }
 
 func alwaysQueue(logger klog.Logger, pod *v1.Pod, _, _ any) (fwk.QueueingHint, error) {
