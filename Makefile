@@ -60,7 +60,7 @@ $(BIN)/etcd: go.mod
 	$(GO) build -o $(BIN)/etcd go.etcd.io/etcd/server/v3
 
 # Throughput of both profiles in one run (test/bench). `bench` uses 500 nodes
-# and rewrites docs/benchmarks.*; `bench-full` 5,000 nodes; `bench-smoke` (part
+# and rewrites docs/benchmarks.*; `bench-full` 5,000 nodes (docs/5000-nodes/); `bench-smoke` (part
 # of `make test`) a few nodes, to keep the harness compiling and running.
 bench bench-full bench-smoke: $(BIN)/etcd
 	@rm -rf _output/$@ && mkdir -p _output/$@
@@ -70,7 +70,7 @@ bench bench-full bench-smoke: $(BIN)/etcd
 	    -args -perf-scheduling-label-filter=$(patsubst bench-smoke,smoke,$@) -data-items-dir=$(CURDIR)/_output/$@ > _output/$@/go-test-$$round.log 2>&1 \
 	    || { tail -50 _output/$@/go-test-$$round.log; exit 1; }; \
 	done
-	$(GO) run ./test/bench/report -data _output/$@ $(if $(filter bench,$@),-docs docs)
+	$(GO) run ./test/bench/report -data _output/$@ $(if $(filter bench,$@),-docs docs) $(if $(filter bench-full,$@),-docs docs/5000-nodes)
 
 # Each plugin beside its in-tree twin on 500 and 5,000 nodes; benchstat
 # prints ours against upstream (ratios in the "vs base" column).
