@@ -129,12 +129,11 @@ func (c *cluster) sync(ctx context.Context, timeout time.Duration) error {
 		timeout = time.Minute
 	}
 	informerCtx, stop := context.WithCancel(ctx)
-	defer c.factory.Shutdown()
-	defer stop()
+	// Shutdown waits for the informers, so they must be told to stop first.
+	defer c.shutdown(stop)
 	c.factory.Start(informerCtx.Done())
 	if c.dynamic != nil {
 		c.dynamic.Start(informerCtx.Done())
-		defer c.dynamic.Shutdown()
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -159,6 +158,14 @@ func (c *cluster) sync(ctx context.Context, timeout time.Duration) error {
 		return fmt.Errorf("filling the scheduler cache: %w", err)
 	}
 	return nil
+}
+
+func (c *cluster) shutdown(stop context.CancelFunc) {
+	stop()
+	c.factory.Shutdown()
+	if c.dynamic != nil {
+		c.dynamic.Shutdown()
+	}
 }
 
 func rankOf(e *Explanation, node string) *BoundRank {

@@ -14,7 +14,9 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
 
@@ -58,7 +60,11 @@ func testOptions(t testing.TB, cs *fake.Clientset) explain.Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return explain.Options{Client: cs, Config: cfg}
+	// A dynamic client too, as kubectl-placement passes one: plugins that
+	// watch namespaces get their informers from it.
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{{Version: "v1", Resource: "namespaces"}: "NamespaceList"})
+	return explain.Options{Client: cs, Dynamic: dyn, Config: cfg}
 }
 
 func golden(t *testing.T, name string, got []byte) {
