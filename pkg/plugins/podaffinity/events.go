@@ -37,10 +37,13 @@ const NamespaceResource fwk.EventResource = "namespaces.v1."
 // pod's namespaceSelectors starts or stops selecting. The objects come from a
 // dynamic informer, so they are read through their metadata.
 func (pl *PodAffinity) isSchedulableAfterNamespaceChange(logger klog.Logger, pod *v1.Pod, oldObj, newObj any) (fwk.QueueingHint, error) {
-	newName, newLabels, err := nameAndLabels(newObj)
+	newMeta, err := meta.Accessor(newObj)
 	if err != nil {
-		return fwk.Queue, err
+		return fwk.Queue, fmt.Errorf("%s: namespace event: %w", Name, err)
 	}
+	// The pod this may requeue must see these labels; see namespaceView.
+	pl.namespaces.observe(newMeta)
+	newName, newLabels := newMeta.GetName(), labels.Set(newMeta.GetLabels())
 	var oldLabels labels.Set
 	if oldObj != nil {
 		if _, oldLabels, err = nameAndLabels(oldObj); err != nil {

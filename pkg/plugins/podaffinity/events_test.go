@@ -2,6 +2,7 @@ package podaffinity_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -133,5 +134,81 @@ func TestNamespaceEventHints(t *testing.T) {
 			}
 			expect(t, hint, tc.pod, oldObj, tc.newObj, tc.want)
 		})
+	}
+}
+
+// TestNamespaceEventAheadOfLister covers the race between the two namespace
+// informers: the event that requeues a pod comes from the dynamic one, the
+// labels the plugin matches come from the typed one. A pod retried on that
+// event must see the new labels even while the typed lister is behind.
+func TestNamespaceEventAheadOfLister(t *testing.T) {
+	teamX := &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-x", ResourceVersion: "7", Labels: map[string]string{"team": "x"}}}
+	shared := pod("shared", "shared").Namespace("team-x").Node("n1").Obj()
+	cluster := plugintest.NewCluster(t, []*v1.Pod{shared}, testNodes(), append(testNamespaces(), teamX))
+	pl, err := podaffinity.NewWithArgs(cluster.Handle, podaffinity.Args{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := pl.EventsToRegister(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hint fwk.QueueingHintFn
+	for _, e := range events {
+		if e.Event.Resource == podaffinity.NamespaceResource {
+			hint = e.QueueingHintFn
+		}
+	}
+	pending := withTerm(pod("p", "x").Obj(), false, "shared", zone, nil, &metav1.LabelSelector{MatchLabels: map[string]string{"team": "y"}})
+	feasible := func() []string {
+		t.Helper()
+		v, _ := plugintest.Filter(context.Background(), pl, pending, cluster.Nodes)
+		var names []string
+		for i, n := range cluster.Nodes {
+			if v.PreFilter.IsSuccess() && v.Nodes[i].IsSuccess() {
+				names = append(names, n.Node().Name)
+			}
+		}
+		return names
+	}
+	indexer := cluster.Handle.SharedInformerFactory().Core().V1().Namespaces().Informer().GetIndexer()
+	relabel := func(rv, team string) *unstructured.Unstructured {
+		u := namespace("team-x", map[string]string{"team": team})
+		u.SetResourceVersion(rv)
+		return u
+	}
+	steps := []struct {
+		name string
+		do   func()
+		want []string
+	}{
+		{"team-x is team x: nothing selected", func() {}, nil},
+		{"the event says team y; the lister still says x", func() {
+			old := relabel("7", "x")
+			expect(t, hint, pending, old, relabel("8", "y"), fwk.Queue)
+		}, []string{"n1", "n2"}},
+		{"the lister catches up", func() {
+			ns := teamX.DeepCopy()
+			ns.ResourceVersion, ns.Labels["team"] = "8", "y"
+			if err := indexer.Update(ns); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"n1", "n2"}},
+		{"the lister moves past what the event said", func() {
+			ns := teamX.DeepCopy()
+			ns.ResourceVersion, ns.Labels["team"] = "9", "z"
+			if err := indexer.Update(ns); err != nil {
+				t.Fatal(err)
+			}
+		}, nil},
+		{"an older event does not turn the clock back", func() {
+			expect(t, hint, pending, relabel("7", "x"), relabel("8", "y"), fwk.Queue)
+		}, nil},
+	}
+	for _, s := range steps {
+		s.do()
+		if got := feasible(); !slices.Equal(got, s.want) {
+			t.Fatalf("%s: feasible %v, want %v", s.name, got, s.want)
+		}
 	}
 }

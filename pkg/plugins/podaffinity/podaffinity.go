@@ -11,7 +11,6 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	listersv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
 
@@ -38,7 +37,7 @@ const (
 type PodAffinity struct {
 	args         Args
 	snapshot     fwk.SharedLister
-	namespaces   listersv1.NamespaceLister
+	namespaces   *namespaceView
 	parallelizer fwk.Parallelizer
 	gates        gates.Gates
 	// index keeps counts across cycles; see index.go.
@@ -79,10 +78,15 @@ func NewWithArgs(h fwk.Handle, a Args) (*PodAffinity, error) {
 	if h.SharedInformerFactory() == nil {
 		return nil, errors.New(Name + ": the framework handle has no informer factory")
 	}
+	nsInformer := h.SharedInformerFactory().Core().V1().Namespaces()
+	namespaces := newNamespaceView(nsInformer.Lister())
+	if err := namespaces.follow(nsInformer.Informer()); err != nil {
+		return nil, fmt.Errorf("%s: watching namespaces: %w", Name, err)
+	}
 	return &PodAffinity{
 		args:         a,
 		snapshot:     h.SnapshotSharedLister(),
-		namespaces:   h.SharedInformerFactory().Core().V1().Namespaces().Lister(),
+		namespaces:   namespaces,
 		parallelizer: h.Parallelizer(),
 		gates:        gates.Current(),
 		index:        newIndex(),
@@ -99,13 +103,11 @@ func (pl *PodAffinity) resolveNamespaces(term *fwk.AffinityTerm) error {
 	if term.NamespaceSelector.Empty() {
 		return nil
 	}
-	list, err := pl.namespaces.List(term.NamespaceSelector)
+	names, err := pl.namespaces.list(term.NamespaceSelector)
 	if err != nil {
 		return fmt.Errorf("listing namespaces for a namespaceSelector: %w", err)
 	}
-	for _, ns := range list {
-		term.Namespaces.Insert(ns.Name)
-	}
+	term.Namespaces.Insert(names...)
 	term.NamespaceSelector = labels.Nothing()
 	return nil
 }
@@ -133,12 +135,12 @@ func (pl *PodAffinity) selectorKeys(ctx context.Context) ([]string, error) {
 // namespaceSelectors are matched against. A namespace the informer has not
 // seen has no labels.
 func (pl *PodAffinity) namespaceLabels(logger klog.Logger, ns string) labels.Set {
-	obj, err := pl.namespaces.Get(ns)
-	if err != nil {
+	set, found, err := pl.namespaces.labels(ns)
+	if !found {
 		logger.V(3).Info("Namespace not found; matching it as unlabelled", "namespace", ns, "err", err)
 		return nil
 	}
-	return labels.Merge(obj.Labels, nil)
+	return labels.Merge(set, nil)
 }
 
 // matchesAll reports whether pod matches every term; false for no terms.
