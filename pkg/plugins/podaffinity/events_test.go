@@ -19,7 +19,14 @@ import (
 // hints returns the plugin's queueing hint per event resource.
 func hints(t *testing.T) map[fwk.EventResource]fwk.QueueingHintFn {
 	t.Helper()
-	cluster := plugintest.NewCluster(t, nil, testNodes(), testNamespaces())
+	_, out := pluginWithHints(t, plugintest.NewCluster(t, nil, testNodes(), testNamespaces()))
+	return out
+}
+
+// pluginWithHints builds the plugin over cluster and returns it with its
+// queueing hint per event resource.
+func pluginWithHints(t *testing.T, cluster *plugintest.Cluster) (*podaffinity.PodAffinity, map[fwk.EventResource]fwk.QueueingHintFn) {
+	t.Helper()
 	pl, err := podaffinity.NewWithArgs(cluster.Handle, podaffinity.Args{})
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +39,7 @@ func hints(t *testing.T) map[fwk.EventResource]fwk.QueueingHintFn {
 	for _, e := range events {
 		out[e.Event.Resource] = e.QueueingHintFn
 	}
-	return out
+	return pl, out
 }
 
 func expect(t *testing.T, hint fwk.QueueingHintFn, pod *v1.Pod, oldObj, newObj any, want fwk.QueueingHint) {
@@ -145,20 +152,8 @@ func TestNamespaceEventAheadOfLister(t *testing.T) {
 	teamX := &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-x", ResourceVersion: "7", Labels: map[string]string{"team": "x"}}}
 	shared := pod("shared", "shared").Namespace("team-x").Node("n1").Obj()
 	cluster := plugintest.NewCluster(t, []*v1.Pod{shared}, testNodes(), append(testNamespaces(), teamX))
-	pl, err := podaffinity.NewWithArgs(cluster.Handle, podaffinity.Args{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	events, err := pl.EventsToRegister(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hint fwk.QueueingHintFn
-	for _, e := range events {
-		if e.Event.Resource == podaffinity.NamespaceResource {
-			hint = e.QueueingHintFn
-		}
-	}
+	pl, hints := pluginWithHints(t, cluster)
+	hint := hints[podaffinity.NamespaceResource]
 	pending := withTerm(pod("p", "x").Obj(), false, "shared", zone, nil, &metav1.LabelSelector{MatchLabels: map[string]string{"team": "y"}})
 	feasible := func() []string {
 		t.Helper()
@@ -177,6 +172,13 @@ func TestNamespaceEventAheadOfLister(t *testing.T) {
 		u.SetResourceVersion(rv)
 		return u
 	}
+	listerSays := func(rv, team string) {
+		ns := teamX.DeepCopy()
+		ns.ResourceVersion, ns.Labels["team"] = rv, team
+		if err := indexer.Update(ns); err != nil {
+			t.Fatal(err)
+		}
+	}
 	steps := []struct {
 		name string
 		do   func()
@@ -184,23 +186,10 @@ func TestNamespaceEventAheadOfLister(t *testing.T) {
 	}{
 		{"team-x is team x: nothing selected", func() {}, nil},
 		{"the event says team y; the lister still says x", func() {
-			old := relabel("7", "x")
-			expect(t, hint, pending, old, relabel("8", "y"), fwk.Queue)
+			expect(t, hint, pending, relabel("7", "x"), relabel("8", "y"), fwk.Queue)
 		}, []string{"n1", "n2"}},
-		{"the lister catches up", func() {
-			ns := teamX.DeepCopy()
-			ns.ResourceVersion, ns.Labels["team"] = "8", "y"
-			if err := indexer.Update(ns); err != nil {
-				t.Fatal(err)
-			}
-		}, []string{"n1", "n2"}},
-		{"the lister moves past what the event said", func() {
-			ns := teamX.DeepCopy()
-			ns.ResourceVersion, ns.Labels["team"] = "9", "z"
-			if err := indexer.Update(ns); err != nil {
-				t.Fatal(err)
-			}
-		}, nil},
+		{"the lister catches up", func() { listerSays("8", "y") }, []string{"n1", "n2"}},
+		{"the lister moves past what the event said", func() { listerSays("9", "z") }, nil},
 		{"an older event does not turn the clock back", func() {
 			expect(t, hint, pending, relabel("7", "x"), relabel("8", "y"), fwk.Queue)
 		}, nil},
