@@ -91,27 +91,25 @@ func (v *namespaceView) list(selector labels.Selector) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
 	names := make([]string, 0, len(listed))
 	for _, ns := range listed {
-		if _, ok := v.newerThanLister(ns.Name, ns); !ok {
+		if seen, ok := v.ahead[ns.Name]; !ok || !newer(seen.resourceVersion, ns.ResourceVersion) {
 			names = append(names, ns.Name)
 		}
 	}
-	v.mu.RLock()
-	defer v.mu.RUnlock()
+	// Usually empty: the recorded copies that are newer than the lister's
+	// decide on their own labels.
 	for name, seen := range v.ahead {
-		if selector.Matches(seen.labels) && v.stillAhead(name, seen) {
+		if !selector.Matches(seen.labels) {
+			continue
+		}
+		if ns, err := v.lister.Get(name); err != nil || newer(seen.resourceVersion, ns.ResourceVersion) {
 			names = append(names, name)
 		}
 	}
 	return names, nil
-}
-
-// stillAhead reports whether seen is newer than the lister's copy of name
-// (or the lister has none).
-func (v *namespaceView) stillAhead(name string, seen seenNamespace) bool {
-	ns, err := v.lister.Get(name)
-	return err != nil || newer(seen.resourceVersion, ns.ResourceVersion)
 }
 
 // newerThanLister returns the recorded copy of name if it is newer than ns,
