@@ -92,6 +92,12 @@ func (pl *PodAffinity) PreFilter(ctx context.Context, cs fwk.CycleState, pod *v1
 	if pl.gates.IgnoresPlacement(pod) {
 		return nil, fwk.NewStatus(fwk.Skip)
 	}
+	if nothing, err := pl.nothingToFilter(pod); err != nil {
+		return nil, fwk.AsStatus(err)
+	} else if nothing {
+		// Most pods: no terms, and no pod anywhere with anti-affinity.
+		return nil, fwk.NewStatus(fwk.Skip)
+	}
 	info, err := framework.NewPodInfo(pod)
 	if err != nil {
 		return nil, fwk.NewStatus(fwk.UnschedulableAndUnresolvable, fmt.Sprintf("parsing pod: %+v", err))
@@ -116,6 +122,20 @@ func (pl *PodAffinity) PreFilter(ctx context.Context, cs fwk.CycleState, pod *v1
 	}
 	cs.Write(filterKey, s)
 	return nil, nil
+}
+
+// nothingToFilter reports, without building any state, that pod has no
+// required terms and no node holds a pod with required anti-affinity.
+func (pl *PodAffinity) nothingToFilter(pod *v1.Pod) (bool, error) {
+	if a := pod.Spec.Affinity; a != nil && (a.PodAffinity != nil && len(a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0 ||
+		a.PodAntiAffinity != nil && len(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0) {
+		return false, nil
+	}
+	antiNodes, err := pl.snapshot.NodeInfos().HavePodsWithRequiredAntiAffinityList()
+	if err != nil {
+		return false, fmt.Errorf("listing nodes with anti-affinity pods: %w", err)
+	}
+	return len(antiNodes) == 0, nil
 }
 
 // countExisting fills the counts from the index. Existing pods' anti-affinity

@@ -24,6 +24,7 @@ func TestCollectAndTable(t *testing.T) {
 	add("B/PodAffinity_default/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "InterPodAffinity", "extension_point": "Filter"}, map[string]float64{"Average": 0.5})
 	add("B/PodAffinity_placement/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "PlacementPodAffinity", "extension_point": "Filter"}, map[string]float64{"Average": 0.1})
 	add("B/PodAffinity_placement/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "NodeResourcesFit", "extension_point": "Filter"}, map[string]float64{"Average": 9})
+	add("B/PodAffinity_placement/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "PlacementPodAffinity", "extension_point": "PreFilter"}, map[string]float64{"Average": 0.2})
 
 	res := Results{Results: collect(items)}
 	if len(res.Results) != 1 {
@@ -40,7 +41,7 @@ func TestCollectAndTable(t *testing.T) {
 	if err := writeTable(&out, res); err != nil {
 		t.Fatal(err)
 	}
-	if want := "| PodAffinity | 500Nodes | 1 | 100.0 | 250.0 | 2.50× | 0.500 → 0.100 | – |"; !strings.Contains(out.String(), want) {
+	if want := "| PodAffinity | 500Nodes | 1 | 100.0 | 250.0 | 2.50× | 0.500 → 0.300 | – |"; !strings.Contains(out.String(), want) {
 		t.Errorf("table:\n%s\nlacks %q", out.String(), want)
 	}
 	if svg := string(chart(res)); !strings.Contains(svg, "PodAffinity (500Nodes)") || !strings.HasPrefix(svg, "<svg") {
