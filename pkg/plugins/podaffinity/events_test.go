@@ -164,6 +164,8 @@ func TestNamespaceEventAheadOfLister(t *testing.T) {
 				names = append(names, n.Node().Name)
 			}
 		}
+		// A snapshot built from a node list lists them in no fixed order.
+		slices.Sort(names)
 		return names
 	}
 	indexer := cluster.Handle.SharedInformerFactory().Core().V1().Namespaces().Informer().GetIndexer()

@@ -38,32 +38,55 @@ type computeFunc func(ni fwk.NodeInfo, out []share) []share
 // published is the sum of one query's shares at one cycle. Never modified
 // once published: cycle states of earlier cycles may still hold it.
 type published struct {
+	// counts is the sum per domain; nil for a view that totals per node.
 	counts domainCounts
 	// keys are the topology keys with at least one share, zero or not.
 	keys []string
+	// totals, for a view that keeps them, is each node's sum over its own
+	// domains, by the node's position in pos.
+	totals []int64
+	pos    positions
 }
 
-// view is one query's shares and their running sum. The shares live in
-// slices aligned with the node list of the last refresh: the snapshot keeps
-// one NodeInfo object per node across cycles, so a refresh walks the new list
-// against the old one comparing pointers and generations, and touches
-// nothing else for a node that did not change.
+// slot is what a view keeps for one node: the generation its shares were
+// computed from, the shares, and (for a view with totals) the running sums
+// of the node's domains.
+type slot struct {
+	gen    int64
+	shares []share
+	cells  []*cell
+}
+
+// view is one query's shares and their running sum. The slots are aligned
+// with the node list of the last refresh: the snapshot keeps one NodeInfo
+// object per node across cycles, so a refresh walks the new list against the
+// old one comparing pointers and generations, and touches nothing else for a
+// node that did not change.
 type view struct {
 	compute computeFunc
 	order   []fwk.NodeInfo
-	gens    []int64
-	shares  [][]share
+	slots   []slot
+	spare   []slot
 	sum     domainCounts
 	keyRefs map[string]int
-	pub     *published
-	used    uint64
+	// keys is keyRefs' keys, sorted; keysMoved says a key came or went.
+	keys      []string
+	keysMoved bool
+	// totals is set for views whose callers read per-node totals (Score).
+	totals *totals
+	pub    *published
+	used   uint64
 	// reused counts nodes whose shares were kept; tests check the index is
 	// actually exercised.
 	reused int
 }
 
-func newView(compute computeFunc) *view {
-	return &view{compute: compute, sum: domainCounts{}, keyRefs: map[string]int{}}
+func newView(compute computeFunc, perNode bool) *view {
+	v := &view{compute: compute, sum: domainCounts{}, keyRefs: map[string]int{}}
+	if perNode {
+		v.totals = newTotals()
+	}
+	return v
 }
 
 func (v *view) apply(shares []share, sign int64) {
@@ -71,8 +94,19 @@ func (v *view) apply(shares []share, sign int64) {
 		if v.sum[s.d] += sign * s.n; v.sum[s.d] == 0 {
 			delete(v.sum, s.d)
 		}
-		if v.keyRefs[s.d.key] += int(sign); v.keyRefs[s.d.key] == 0 {
+		if v.totals != nil {
+			v.totals.cell(s.d).n += sign * s.n
+		}
+		refs := v.keyRefs[s.d.key] + int(sign)
+		switch refs {
+		case 0:
 			delete(v.keyRefs, s.d.key)
+			v.keysMoved = true
+		case 1:
+			v.keysMoved = v.keysMoved || sign > 0
+			v.keyRefs[s.d.key] = refs
+		default:
+			v.keyRefs[s.d.key] = refs
 		}
 	}
 }
@@ -99,15 +133,19 @@ func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.Node
 	for i := 0; same && i < len(nodes); i++ {
 		same = nodes[i] == v.order[i]
 	}
-	gens, shares := v.gens, v.shares
+	slots := v.slots
 	dirty := false
 	if !same {
-		gens, shares = make([]int64, len(nodes)), make([][]share, len(nodes))
-		dirty = v.realign(nodes, gens, shares)
+		// The list changes most cycles for lists such as "nodes with
+		// affinity pods"; two buffers take turns rather than allocating.
+		slots = slices.Grow(v.spare[:0], len(nodes))[:len(nodes)]
+		clear(slots)
+		dirty = v.realign(nodes, slots)
+		v.spare = v.slots
 	}
 	var changed []int
 	for i, ni := range nodes {
-		if g := ni.GetGeneration(); g != gens[i] || g == 0 {
+		if g := ni.GetGeneration(); g != slots[i].gen || g == 0 {
 			changed = append(changed, i)
 		}
 	}
@@ -122,28 +160,38 @@ func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.Node
 		}
 	}
 	for k, i := range changed {
-		if !slices.Equal(shares[i], fresh[k]) {
-			v.apply(shares[i], -1)
+		if !slices.Equal(slots[i].shares, fresh[k]) {
+			v.apply(slots[i].shares, -1)
 			v.apply(fresh[k], 1)
 			dirty = true
 		}
-		gens[i], shares[i] = nodes[i].GetGeneration(), fresh[k]
+		slots[i].gen, slots[i].shares = nodes[i].GetGeneration(), fresh[k]
 	}
-	v.order, v.gens, v.shares = append(v.order[:0], nodes...), gens, shares
+	if !same {
+		v.order = append(v.order[:0], nodes...)
+	}
+	v.slots = slots
+	if v.keysMoved {
+		v.keys, v.keysMoved = sortedKeys(v.keyRefs), false
+	}
+	if v.totals != nil && v.totals.update(nodes, slots, changed, !same, v.keys) {
+		dirty = true
+	}
 	if dirty || v.pub == nil {
 		v.pub = v.publish()
 	}
 	return v.pub
 }
 
-// realign carries the old shares over to the positions of the same NodeInfo
-// objects in nodes (generation 0 marks a node to compute), subtracts the
-// shares of objects no longer listed, and reports whether it subtracted any.
-func (v *view) realign(nodes []fwk.NodeInfo, gens []int64, shares [][]share) bool {
+// realign carries the old slots over to the positions of the same NodeInfo
+// objects in nodes (a zero slot, generation 0, marks a node to compute),
+// subtracts the shares of objects no longer listed, and reports whether it
+// subtracted any.
+func (v *view) realign(nodes []fwk.NodeInfo, slots []slot) bool {
 	dropped := false
 	drop := func(j int) {
-		if len(v.shares[j]) > 0 {
-			v.apply(v.shares[j], -1)
+		if len(v.slots[j].shares) > 0 {
+			v.apply(v.slots[j].shares, -1)
 			dropped = true
 		}
 	}
@@ -153,14 +201,12 @@ func (v *view) realign(nodes []fwk.NodeInfo, gens []int64, shares [][]share) boo
 		for ; k < len(v.order) && k < j+lookahead && v.order[k] != ni; k++ {
 		}
 		if k == len(v.order) || k == j+lookahead {
-			// Not found near: new to this view (generation 0 forces a compute
-			// from an empty share).
 			continue
 		}
 		for ; j < k; j++ {
 			drop(j)
 		}
-		gens[i], shares[i] = v.gens[k], v.shares[k]
+		slots[i] = v.slots[k]
 		j = k + 1
 	}
 	for ; j < len(v.order); j++ {
@@ -170,12 +216,24 @@ func (v *view) realign(nodes []fwk.NodeInfo, gens []int64, shares [][]share) boo
 }
 
 func (v *view) publish() *published {
-	keys := make([]string, 0, len(v.keyRefs))
-	for k := range v.keyRefs {
+	if v.totals != nil {
+		return &published{keys: v.keys, totals: v.totals.sums(v.slots), pos: v.totals.pos}
+	}
+	return &published{counts: maps.Clone(v.sum), keys: v.keys}
+}
+
+// sortedKeys returns m's keys in order; nil when there are none, so that an
+// emptied view and a new one publish the same.
+func sortedKeys(m map[string]int) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	return &published{counts: maps.Clone(v.sum), keys: keys}
+	return keys
 }
 
 // maxViews bounds the index: a cluster has a handful of pod shapes that come
@@ -195,13 +253,23 @@ func newIndex() *index { return &index{views: map[string]*view{}} }
 // query identified by key. compute is used only when the view is new: equal
 // keys must mean equal functions.
 func (x *index) query(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, compute computeFunc) *published {
+	return x.lookup(ctx, p, key, nodes, compute, false)
+}
+
+// queryTotals is query for a view that also totals each node's domains; nodes
+// must then list every node that will be asked about.
+func (x *index) queryTotals(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, compute computeFunc) *published {
+	return x.lookup(ctx, p, key, nodes, compute, true)
+}
+
+func (x *index) lookup(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, compute computeFunc, perNode bool) *published {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.clock++
 	v := x.views[key]
 	if v == nil {
 		x.evict()
-		v = newView(compute)
+		v = newView(compute, perNode)
 		x.views[key] = v
 	}
 	v.used = x.clock

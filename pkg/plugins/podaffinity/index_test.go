@@ -191,7 +191,13 @@ func compareScore(ctx context.Context, t *testing.T, cached, fresh *PodAffinity,
 			t.Fatal(err1, err2)
 		}
 		if !reflect.DeepEqual(gs, ws) {
-			t.Errorf("PreScore weights: cached %+v, fresh %+v\n%s", gs, ws, where())
+			t.Errorf("PreScore totals: cached %+v, fresh %+v\n%s", gs, ws, where())
+		}
+		want := rawScoresFromScratch(ctx, t, fresh, pod, nodes)
+		for i, n := range nodes {
+			if got, st := cached.Score(ctx, gotState, pod, n); !st.IsSuccess() || got != want[i] {
+				t.Errorf("node %s: raw score %d (%s), from scratch %d\n%s", n.Node().Name, got, plugintest.Describe(st), want[i], where())
+			}
 		}
 	}
 	gotScores, gotStatus := plugintest.Score(ctx, cached, pod, nodes)
@@ -199,6 +205,33 @@ func compareScore(ctx context.Context, t *testing.T, cached, fresh *PodAffinity,
 	if diff := plugintest.DiffScores(wantScores, wantStatus, gotScores, gotStatus); diff != "" {
 		t.Errorf("cached vs in-tree scores: %s\n%s", diff, where())
 	}
+}
+
+// rawScoresFromScratch is what Score must return per node, computed without
+// the index: every node's shares summed per domain, then each node's domains
+// read through its labels.
+func rawScoresFromScratch(ctx context.Context, t *testing.T, pl *PodAffinity, pod *v1.Pod, nodes []fwk.NodeInfo) []int64 {
+	t.Helper()
+	sc, err := pl.newScorer(ctx, pod, hasPreferredTerms(pod))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, keys := domainCounts{}, map[string]bool{}
+	for _, n := range nodes {
+		for _, s := range sc.shares(n, nil) {
+			sum[s.d] += s.n
+			keys[s.d.key] = true
+		}
+	}
+	out := make([]int64, len(nodes))
+	for i, n := range nodes {
+		for k := range keys {
+			if v, ok := n.Node().Labels[k]; ok {
+				out[i] += sum[domain{k, v}]
+			}
+		}
+	}
+	return out
 }
 
 type podChange struct {

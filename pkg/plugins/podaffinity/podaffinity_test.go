@@ -7,6 +7,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 	"k8s.io/utils/ptr"
 
@@ -264,5 +265,34 @@ func TestScore(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Score reads totals by the snapshot's NodeInfo objects; a copy of one is
+// found by name, and a node the snapshot does not hold is an error, never a
+// silent zero.
+func TestScoreLooksUpTheSnapshotsNode(t *testing.T) {
+	existing := []*v1.Pod{pod("db", "db").Node("n1").Obj()}
+	cluster := plugintest.NewCluster(t, existing, testNodes(), testNamespaces())
+	pl, err := podaffinity.NewWithArgs(cluster.Handle, podaffinity.Args{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, state, p := context.Background(), plugintest.NewCycleState(), preferred(pod("p", "x").Obj(), false, "db", 10)
+	if s := pl.PreScore(ctx, state, p, cluster.Nodes); !s.IsSuccess() {
+		t.Fatal(plugintest.Describe(s))
+	}
+	n1 := cluster.Nodes[0]
+	want, s := pl.Score(ctx, state, p, n1)
+	if !s.IsSuccess() || want != 10 {
+		t.Fatalf("Score(n1) = %d, %s; want 10", want, plugintest.Describe(s))
+	}
+	if got, s := pl.Score(ctx, state, p, n1.Snapshot()); !s.IsSuccess() || got != want {
+		t.Errorf("Score(copy of n1) = %d, %s; want %d", got, plugintest.Describe(s), want)
+	}
+	stranger := framework.NewNodeInfo()
+	stranger.SetNode(st.MakeNode().Name("elsewhere").Label(zone, "z1").Obj())
+	if _, s := pl.Score(ctx, state, p, stranger); s.Code() != fwk.Error {
+		t.Errorf("Score(node outside the snapshot) = %s, want Error", plugintest.Describe(s))
 	}
 }

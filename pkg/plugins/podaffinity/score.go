@@ -15,10 +15,9 @@ const scoreKey fwk.StateKey = "PreScore" + Name
 
 // scoreState is read-only after PreScore.
 type scoreState struct {
-	// weights sums term weights per topology domain.
-	weights domainCounts
-	// keys are the topology keys that any term added weight (even zero) for.
-	keys []string
+	// totals is each node's raw score, by the node's position in pos.
+	totals []int64
+	pos    positions
 }
 
 func (s *scoreState) Clone() fwk.StateData { return s }
@@ -84,18 +83,39 @@ func (sc *scorer) shares(ni fwk.NodeInfo, out []share) []share {
 // incoming pod to a pod already placed. Only the domains matter to Score, so
 // the work is done once for all nodes.
 func (pl *PodAffinity) PreScore(ctx context.Context, cs fwk.CycleState, pod *v1.Pod, _ []fwk.NodeInfo) *fwk.Status {
-	a := pod.Spec.Affinity
-	ownPreferred := a != nil && ((a.PodAffinity != nil && len(a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution) > 0) ||
-		(a.PodAntiAffinity != nil && len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) > 0))
+	ownPreferred := hasPreferredTerms(pod)
 	// ignorePreferredTermsOfExistingPods only spares the walk over existing
 	// pods for a pod without preferred terms of its own; once the walk happens,
 	// existing pods' terms count as they do in-tree.
 	if pl.args.IgnorePreferredTermsOfExistingPods && !ownPreferred {
 		return fwk.NewStatus(fwk.Skip)
 	}
+	sc, err := pl.newScorer(ctx, pod, ownPreferred)
+	if err != nil {
+		return fwk.AsStatus(err)
+	}
+	pub, err := pl.scoreExisting(ctx, sc)
+	if err != nil {
+		return fwk.AsStatus(err)
+	}
+	if len(pub.keys) == 0 {
+		return fwk.NewStatus(fwk.Skip)
+	}
+	cs.Write(scoreKey, &scoreState{totals: pub.totals, pos: pub.pos})
+	return nil
+}
+
+func hasPreferredTerms(pod *v1.Pod) bool {
+	a := pod.Spec.Affinity
+	return a != nil && ((a.PodAffinity != nil && len(a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution) > 0) ||
+		(a.PodAntiAffinity != nil && len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) > 0))
+}
+
+// newScorer parses the pod's preferred terms and resolves their namespaces.
+func (pl *PodAffinity) newScorer(ctx context.Context, pod *v1.Pod, ownPreferred bool) (*scorer, error) {
 	info, err := framework.NewPodInfo(pod)
 	if err != nil {
-		return fwk.AsStatus(fmt.Errorf("%s: parsing pod: %w", Name, err))
+		return nil, fmt.Errorf("%s: parsing pod: %w", Name, err)
 	}
 	sc := &scorer{
 		pod:           pod,
@@ -108,30 +128,19 @@ func (pl *PodAffinity) PreScore(ctx context.Context, cs fwk.CycleState, pod *v1.
 	for _, terms := range [][]fwk.WeightedAffinityTerm{sc.preferred, sc.antiPreferred} {
 		for i := range terms {
 			if err := pl.resolveNamespaces(&terms[i].AffinityTerm); err != nil {
-				return fwk.AsStatus(err)
+				return nil, err
 			}
 		}
 	}
-	pub, err := pl.scoreExisting(ctx, sc)
-	if err != nil {
-		return fwk.AsStatus(err)
-	}
-	if len(pub.keys) == 0 {
-		return fwk.NewStatus(fwk.Skip)
-	}
-	cs.Write(scoreKey, &scoreState{weights: pub.counts, keys: pub.keys})
-	return nil
+	return sc, nil
 }
 
-// scoreExisting sums the weights over every node when the incoming pod has
-// preferred terms of its own; otherwise only pods with terms of their own can
-// add weight.
+// scoreExisting sums the weights per domain and totals them per node. The
+// view lists every node, since Score may ask about any; a node adds weight
+// only through its pods (sc.shares skips pods without terms when the incoming
+// pod has no preferred terms of its own).
 func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scorer) (*published, error) {
-	lister := pl.snapshot.NodeInfos()
-	nodes, err := lister.HavePodsWithAffinityList()
-	if sc.ownPreferred {
-		nodes, err = lister.List()
-	}
+	nodes, err := pl.snapshot.NodeInfos().List()
 	if err != nil {
 		return nil, fmt.Errorf("%s: listing nodes: %w", Name, err)
 	}
@@ -143,7 +152,7 @@ func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scorer) (*publishe
 	if err != nil {
 		return nil, err
 	}
-	return pl.index.query(ctx, pl.parallelizer, key, nodes, sc.shares), nil
+	return pl.index.queryTotals(ctx, pl.parallelizer, key, nodes, sc.shares), nil
 }
 
 // scoreKeyOf: the shares depend on the incoming pod's preferred terms (as
@@ -173,20 +182,33 @@ func scoreKeyOf(sc *scorer, selectorKeys []string) (string, error) {
 	return encodeKey(identity, spec, namespaces(sc.preferred), namespaces(sc.antiPreferred))
 }
 
-// Score adds up the weights of the node's domains.
+// Score returns the node's total from PreScore. The framework passes the
+// snapshot's own NodeInfo objects; any other object is looked up by name.
 func (pl *PodAffinity) Score(_ context.Context, cs fwk.CycleState, _ *v1.Pod, nodeInfo fwk.NodeInfo) (int64, *fwk.Status) {
 	s, err := readScoreState(cs)
 	if err != nil {
 		return 0, fwk.AsStatus(err)
 	}
-	var sum int64
-	labels := nodeInfo.Node().Labels
-	for _, key := range s.keys {
-		if v, ok := labels[key]; ok {
-			sum += s.weights[domain{key, v}]
+	i, ok := s.pos.of(nodeInfo)
+	if !ok {
+		if i, ok = pl.positionByName(s, nodeInfo); !ok {
+			return 0, fwk.AsStatus(fmt.Errorf("%s: the node scored is not in the cycle's snapshot", Name))
 		}
 	}
-	return sum, nil
+	return s.totals[i], nil
+}
+
+func (pl *PodAffinity) positionByName(s *scoreState, nodeInfo fwk.NodeInfo) (int32, bool) {
+	node := nodeInfo.Node()
+	if node == nil {
+		return 0, false
+	}
+	ni, err := pl.snapshot.NodeInfos().Get(node.Name)
+	if err != nil {
+		return 0, false
+	}
+	i, ok := s.pos.of(ni)
+	return i, ok
 }
 
 func readScoreState(cs fwk.CycleState) (*scoreState, error) {
@@ -204,11 +226,10 @@ func readScoreState(cs fwk.CycleState) (*scoreState, error) {
 // NormalizeScore maps the raw sums, which may be negative, linearly onto
 // [0, MaxNodeScore]: the lowest gets 0 and the highest the maximum.
 func (pl *PodAffinity) NormalizeScore(_ context.Context, cs fwk.CycleState, _ *v1.Pod, list fwk.NodeScoreList) *fwk.Status {
-	s, err := readScoreState(cs)
-	if err != nil {
+	if _, err := readScoreState(cs); err != nil {
 		return fwk.AsStatus(err)
 	}
-	if len(s.keys) == 0 || len(list) == 0 {
+	if len(list) == 0 {
 		return nil
 	}
 	lo, hi := list[0].Score, list[0].Score
