@@ -201,6 +201,8 @@ func (v *view) realign(nodes []fwk.NodeInfo, slots []slot) bool {
 		for ; k < len(v.order) && k < j+lookahead && v.order[k] != ni; k++ {
 		}
 		if k == len(v.order) || k == j+lookahead {
+			// Not found near: new to this view; its zero slot (generation 0)
+			// forces a compute from no shares.
 			continue
 		}
 		for ; j < k; j++ {
