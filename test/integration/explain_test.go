@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	v1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
 	"github.com/kube-placement/placement-scheduler/pkg/kubectlplacement"
@@ -129,6 +132,23 @@ func (e *env) grant(user string, rules ...rbacv1.PolicyRule) {
 	}
 	if _, err := e.cs.RbacV1().ClusterRoleBindings().Create(e.ctx, binding, metav1.CreateOptions{}); err != nil {
 		e.t.Fatal(err)
+	}
+	// The authorizer reads roles through its own informers: wait until it
+	// allows what was granted, or the next request may still be refused.
+	for _, r := range rules {
+		e.waitAllowed(user, authorizationv1.ResourceAttributes{Group: r.APIGroups[0], Resource: r.Resources[0], Verb: r.Verbs[0], Namespace: "default"})
+	}
+}
+
+func (e *env) waitAllowed(user string, attrs authorizationv1.ResourceAttributes) {
+	e.t.Helper()
+	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user, ResourceAttributes: &attrs}}
+	err := wait.PollUntilContextTimeout(e.ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		got, err := e.cs.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		return err == nil && got.Status.Allowed, nil
+	})
+	if err != nil {
+		e.t.Fatalf("%s never allowed to %s %s: %v", user, attrs.Verb, attrs.Resource, err)
 	}
 }
 
