@@ -66,7 +66,7 @@ bench bench-full bench-smoke: $(BIN)/etcd
 	@rm -rf _output/$@ && mkdir -p _output/$@
 	@for round in $$(seq $(ROUNDS)); do \
 	  echo "round $$round of $(ROUNDS)"; \
-	  PATH="$(CURDIR)/$(BIN):$$PATH" $(GO) test $(BENCHFLAGS) ./test/bench/ \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" PLACEMENT_BENCH_ROUND=$$round $(GO) test $(BENCHFLAGS) ./test/bench/ \
 	    -args -perf-scheduling-label-filter=$(patsubst bench-smoke,smoke,$@) -data-items-dir=$(CURDIR)/_output/$@ > _output/$@/go-test-$$round.log 2>&1 \
 	    || { tail -50 _output/$@/go-test-$$round.log; exit 1; }; \
 	done

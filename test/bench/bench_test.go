@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -81,10 +82,22 @@ func placementConfig(b *testing.B) []byte {
 	return out
 }
 
+// roundEnv is the round number `make bench*` passes (ROUNDS=n); the order of
+// the profiles flips with it too, so that over an even number of rounds each
+// profile of every workload runs first equally often.
+const roundEnv = "PLACEMENT_BENCH_ROUND"
+
 // bothProfiles turns each test case of workloads.yaml into two, one per
 // profile, alternating which runs first so neither always gets the warmer
 // machine, and asks both to report our and the in-tree plugins' timings.
 func bothProfiles(b *testing.B, configs map[string]string) []byte {
+	round := 0
+	if v := os.Getenv(roundEnv); v != "" {
+		var err error
+		if round, err = strconv.Atoi(v); err != nil {
+			b.Fatalf("%s=%q: %v", roundEnv, v, err)
+		}
+	}
 	raw, err := os.ReadFile("workloads.yaml")
 	if err != nil {
 		b.Fatal(err)
@@ -100,7 +113,7 @@ func bothProfiles(b *testing.B, configs map[string]string) []byte {
 			order = append(order, FastPath)
 		}
 		delete(tc, fastPathKey)
-		if i%2 == 1 {
+		if (i+round)%2 == 1 {
 			slices.Reverse(order)
 		}
 		for _, profile := range order {
