@@ -90,6 +90,17 @@ func (pl *PodAffinity) PreScore(ctx context.Context, cs fwk.CycleState, pod *v1.
 	if pl.args.IgnorePreferredTermsOfExistingPods && !ownPreferred {
 		return fwk.NewStatus(fwk.Skip)
 	}
+	if !ownPreferred {
+		// Only existing pods' terms could add weight; without any, skip
+		// before walking every node.
+		withTerms, err := pl.snapshot.NodeInfos().HavePodsWithAffinityList()
+		if err != nil {
+			return fwk.AsStatus(fmt.Errorf("%s: listing nodes with affinity pods: %w", Name, err))
+		}
+		if len(withTerms) == 0 {
+			return fwk.NewStatus(fwk.Skip)
+		}
+	}
 	sc, err := pl.newScorer(ctx, pod, ownPreferred)
 	if err != nil {
 		return fwk.AsStatus(err)
