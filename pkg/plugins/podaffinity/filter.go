@@ -175,49 +175,49 @@ func (pl *PodAffinity) countExisting(ctx context.Context, s *filterState, nodes 
 
 // existingAntiShares: one per required anti-affinity term of a pod on the
 // node that the incoming pod (namespace, labels, namespace labels) matches.
-func existingAntiShares(pod *v1.Pod, nsLabels labels.Set) computeFunc {
-	return func(ni fwk.NodeInfo, out []share) []share {
-		node := ni.Node()
-		for _, p := range ni.GetPodsWithRequiredAntiAffinity() {
+func existingAntiShares(pod *v1.Pod, nsLabels labels.Set) counter {
+	return counter{
+		pods: fwk.NodeInfo.GetPodsWithRequiredAntiAffinity,
+		pod: func(p fwk.PodInfo, node *v1.Node, out []share) []share {
 			for _, t := range p.GetRequiredAntiAffinityTerms() {
 				if t.Matches(pod, nsLabels) {
 					out = appendShare(out, node, t.TopologyKey, 1)
 				}
 			}
-		}
-		return out
+			return out
+		},
 	}
 }
 
 // affinityShares: for each pod on the node matching all terms, one in each
 // term's domain.
-func affinityShares(terms []fwk.AffinityTerm) computeFunc {
-	return func(ni fwk.NodeInfo, out []share) []share {
-		node := ni.Node()
-		for _, p := range ni.GetPods() {
+func affinityShares(terms []fwk.AffinityTerm) counter {
+	return counter{
+		pods: fwk.NodeInfo.GetPods,
+		pod: func(p fwk.PodInfo, node *v1.Node, out []share) []share {
 			if matchesAll(terms, p.GetPod()) {
 				for i := range terms {
 					out = appendShare(out, node, terms[i].TopologyKey, 1)
 				}
 			}
-		}
-		return out
+			return out
+		},
 	}
 }
 
 // antiAffinityShares: for each pod on the node and each term it matches, one
 // in the term's domain.
-func antiAffinityShares(terms []fwk.AffinityTerm) computeFunc {
-	return func(ni fwk.NodeInfo, out []share) []share {
-		node := ni.Node()
-		for _, p := range ni.GetPods() {
+func antiAffinityShares(terms []fwk.AffinityTerm) counter {
+	return counter{
+		pods: fwk.NodeInfo.GetPods,
+		pod: func(p fwk.PodInfo, node *v1.Node, out []share) []share {
 			for i := range terms {
 				if terms[i].Matches(p.GetPod(), nil) {
 					out = appendShare(out, node, terms[i].TopologyKey, 1)
 				}
 			}
-		}
-		return out
+			return out
+		},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 
+	v1 "k8s.io/api/core/v1"
 	fwk "k8s.io/kube-scheduler/framework"
 )
 
@@ -32,8 +33,78 @@ type share struct {
 	n int64
 }
 
-// computeFunc appends node ni's shares to out.
-type computeFunc func(ni fwk.NodeInfo, out []share) []share
+// counter says how a query counts: which pods of a node it looks at, and
+// what one of them contributes on that node. A node's shares are its pods'
+// shares in order.
+type counter struct {
+	pods func(ni fwk.NodeInfo) []fwk.PodInfo
+	pod  func(p fwk.PodInfo, node *v1.Node, out []share) []share
+}
+
+// node appends node ni's shares to out.
+func (c counter) node(ni fwk.NodeInfo, out []share) []share {
+	node := ni.Node()
+	for _, p := range c.pods(ni) {
+		out = c.pod(p, node, out)
+	}
+	return out
+}
+
+// podShares records where one pod's shares sit in its node's shares.
+type podShares struct {
+	info     fwk.PodInfo
+	pod      *v1.Pod
+	from, to int32
+}
+
+// recount computes node ni's shares, reusing from old (the node's slot at
+// its last count) the shares of every pod that is still there. A node that
+// changed usually gained or lost one pod, and walking its other pods' terms
+// again was most of a cycle's work on crowded nodes. A pod's shares are a
+// function of the query, the PodInfo (the scheduler cache makes a new one for
+// every pod change) and the node's labels (a new Node object for every node
+// change), so reuse requires the same PodInfo, Pod and Node objects.
+func (c counter) recount(ni fwk.NodeInfo, old *slot) ([]share, []podShares, int) {
+	node := ni.Node()
+	pods := c.pods(ni)
+	var out []share
+	memo := make([]podShares, 0, len(pods))
+	var index map[fwk.PodInfo]int
+	reused := 0
+	for k, p := range pods {
+		from := int32(len(out))
+		j := -1
+		if old.node == node && node != nil {
+			j, index = old.find(p, k, index)
+		}
+		if j >= 0 && old.pods[j].pod == p.GetPod() {
+			out = append(out, old.shares[old.pods[j].from:old.pods[j].to]...)
+			reused++
+		} else {
+			out = c.pod(p, node, out)
+		}
+		memo = append(memo, podShares{info: p, pod: p.GetPod(), from: from, to: int32(len(out))})
+	}
+	return out, memo, reused
+}
+
+// find returns the position of p among the slot's pods, trying the position
+// it has now (pods keep their order) before an index built on first need.
+func (s *slot) find(p fwk.PodInfo, at int, index map[fwk.PodInfo]int) (int, map[fwk.PodInfo]int) {
+	if at < len(s.pods) && s.pods[at].info == p {
+		return at, index
+	}
+	if index == nil {
+		index = make(map[fwk.PodInfo]int, len(s.pods))
+		for j := range s.pods {
+			index[s.pods[j].info] = j
+		}
+	}
+	if j, ok := index[p]; ok {
+		return j, index
+	}
+	return -1, index
+}
 
 // published is the sum of one query's shares at one cycle. Never modified
 // once published: cycle states of earlier cycles may still hold it.
@@ -55,6 +126,9 @@ type slot struct {
 	gen    int64
 	shares []share
 	cells  []*cell
+	// node and pods say what the shares were computed from (see recount).
+	node *v1.Node
+	pods []podShares
 }
 
 // view is one query's shares and their running sum. The slots are aligned
@@ -63,7 +137,7 @@ type slot struct {
 // old one comparing pointers and generations, and touches nothing else for a
 // node that did not change.
 type view struct {
-	compute computeFunc
+	count   counter
 	order   []fwk.NodeInfo
 	slots   []slot
 	spare   []slot
@@ -76,13 +150,13 @@ type view struct {
 	totals *totals
 	pub    *published
 	used   uint64
-	// reused counts nodes whose shares were kept; tests check the index is
-	// actually exercised.
-	reused int
+	// reused counts nodes whose shares were kept, and podsReused pods whose
+	// shares were; tests check the index is actually exercised.
+	reused, podsReused int
 }
 
-func newView(compute computeFunc, perNode bool) *view {
-	v := &view{compute: compute, sum: domainCounts{}, keyRefs: map[string]int{}}
+func newView(count counter, perNode bool) *view {
+	v := &view{count: count, sum: domainCounts{}, keyRefs: map[string]int{}}
 	if perNode {
 		v.totals = newTotals()
 	}
@@ -151,7 +225,12 @@ func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.Node
 	}
 	v.reused += len(nodes) - len(changed)
 	fresh := make([][]share, len(changed))
-	work := func(k int) { fresh[k] = v.compute(nodes[changed[k]], nil) }
+	memos := make([][]podShares, len(changed))
+	reused := make([]int, len(changed))
+	work := func(k int) {
+		i := changed[k]
+		fresh[k], memos[k], reused[k] = v.count.recount(nodes[i], &slots[i])
+	}
 	if len(changed) >= parallelMin {
 		p.Until(ctx, len(changed), work, Name)
 	} else {
@@ -166,6 +245,8 @@ func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.Node
 			dirty = true
 		}
 		slots[i].gen, slots[i].shares = nodes[i].GetGeneration(), fresh[k]
+		slots[i].node, slots[i].pods = nodes[i].Node(), memos[k]
+		v.podsReused += reused[k]
 	}
 	if !same {
 		v.order = append(v.order[:0], nodes...)
@@ -251,27 +332,27 @@ type index struct {
 
 func newIndex() *index { return &index{views: map[string]*view{}} }
 
-// query returns the sum of the shares computed by compute over nodes, for the
-// query identified by key. compute is used only when the view is new: equal
-// keys must mean equal functions.
-func (x *index) query(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, compute computeFunc) *published {
-	return x.lookup(ctx, p, key, nodes, compute, false)
+// query returns the sum of the shares counted by count over nodes, for the
+// query identified by key. count is used only when the view is new: equal
+// keys must mean equal counters.
+func (x *index) query(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, count counter) *published {
+	return x.lookup(ctx, p, key, nodes, count, false)
 }
 
 // queryTotals is query for a view that also totals each node's domains; nodes
 // must then list every node that will be asked about.
-func (x *index) queryTotals(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, compute computeFunc) *published {
-	return x.lookup(ctx, p, key, nodes, compute, true)
+func (x *index) queryTotals(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, count counter) *published {
+	return x.lookup(ctx, p, key, nodes, count, true)
 }
 
-func (x *index) lookup(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, compute computeFunc, perNode bool) *published {
+func (x *index) lookup(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, count counter, perNode bool) *published {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.clock++
 	v := x.views[key]
 	if v == nil {
 		x.evict()
-		v = newView(compute, perNode)
+		v = newView(count, perNode)
 		x.views[key] = v
 	}
 	v.used = x.clock
@@ -299,14 +380,15 @@ const selectorKeysQuery = "selector-keys"
 // selectorKeyShares: one per label key that a term (required or preferred,
 // affinity or anti-affinity) of a pod on the node selects on. The key rides
 // in the domain's key; the sum's keys are then the label keys in use.
-func selectorKeyShares(ni fwk.NodeInfo, out []share) []share {
-	add := func(t *fwk.AffinityTerm) {
-		reqs, _ := t.Selector.Requirements()
-		for _, r := range reqs {
-			out = append(out, share{domain{key: r.Key()}, 1})
+var selectorKeyShares = counter{
+	pods: fwk.NodeInfo.GetPodsWithAffinity,
+	pod: func(p fwk.PodInfo, _ *v1.Node, out []share) []share {
+		add := func(t *fwk.AffinityTerm) {
+			reqs, _ := t.Selector.Requirements()
+			for _, r := range reqs {
+				out = append(out, share{domain{key: r.Key()}, 1})
+			}
 		}
-	}
-	for _, p := range ni.GetPodsWithAffinity() {
 		for _, terms := range [][]fwk.AffinityTerm{p.GetRequiredAffinityTerms(), p.GetRequiredAntiAffinityTerms()} {
 			for i := range terms {
 				add(&terms[i])
@@ -317,6 +399,6 @@ func selectorKeyShares(ni fwk.NodeInfo, out []share) []share {
 				add(&terms[i].AffinityTerm)
 			}
 		}
-	}
-	return out
+		return out
+	},
 }

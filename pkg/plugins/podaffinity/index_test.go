@@ -95,14 +95,15 @@ func TestIndexEqualsFreshCount(t *testing.T) {
 			t.FailNow()
 		}
 	}
-	reused := 0
+	reused, podsReused := 0, 0
 	for _, v := range cached.index.views {
 		reused += v.reused
+		podsReused += v.podsReused
 	}
-	if reused == 0 {
-		t.Fatalf("the index never kept a node's shares: the test did not exercise it")
+	if reused == 0 || podsReused == 0 {
+		t.Fatalf("the index kept %d nodes' and %d pods' shares: the test did not exercise it", reused, podsReused)
 	}
-	t.Logf("%d views, %d node shares reused", len(cached.index.views), reused)
+	t.Logf("%d views, %d node shares and %d pod shares reused", len(cached.index.views), reused, podsReused)
 }
 
 func compareFilter(ctx context.Context, t *testing.T, cached, fresh *PodAffinity, oracle fwk.FilterPlugin, pod *v1.Pod, nodes []fwk.NodeInfo, s *liveState, where func() string) {
@@ -218,7 +219,7 @@ func rawScoresFromScratch(ctx context.Context, t *testing.T, pl *PodAffinity, po
 	}
 	sum, keys := domainCounts{}, map[string]bool{}
 	for _, n := range nodes {
-		for _, s := range sc.shares(n, nil) {
+		for _, s := range sc.counter().node(n, nil) {
 			sum[s.d] += s.n
 			keys[s.d.key] = true
 		}

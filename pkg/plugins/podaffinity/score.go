@@ -47,7 +47,7 @@ func addTerms(out []share, terms []fwk.WeightedAffinityTerm, p *v1.Pod, nsLabels
 // p on node, both ways: the incoming pod's preferred terms matching p, and p's
 // terms (required affinity at the hard weight, preferred ones at theirs)
 // matching the incoming pod.
-func (sc *scorer) addExisting(out []share, p fwk.PodInfo, node *v1.Node) []share {
+func (sc *scorer) addExisting(p fwk.PodInfo, node *v1.Node, out []share) []share {
 	existing := p.GetPod()
 	out = addTerms(out, sc.preferred, existing, nil, node, 1)
 	out = addTerms(out, sc.antiPreferred, existing, nil, node, -1)
@@ -62,21 +62,14 @@ func (sc *scorer) addExisting(out []share, p fwk.PodInfo, node *v1.Node) []share
 	return addTerms(out, p.GetPreferredAntiAffinityTerms(), sc.pod, sc.nsLabels, node, -1)
 }
 
-// shares is the index's computeFunc for scores: a pod without preferred terms
+// counter is the index's counter for scores: a pod without preferred terms
 // of its own relates only to pods with terms of their own.
-func (sc *scorer) shares(ni fwk.NodeInfo, out []share) []share {
-	node := ni.Node()
-	if len(node.Labels) == 0 {
-		return out
-	}
-	pods := ni.GetPodsWithAffinity()
+func (sc *scorer) counter() counter {
+	pods := fwk.NodeInfo.GetPodsWithAffinity
 	if sc.ownPreferred {
-		pods = ni.GetPods()
+		pods = fwk.NodeInfo.GetPods
 	}
-	for _, p := range pods {
-		out = sc.addExisting(out, p, node)
-	}
-	return out
+	return counter{pods: pods, pod: sc.addExisting}
 }
 
 // PreScore sums, per topology domain, the weight of every term relating the
@@ -148,7 +141,7 @@ func (pl *PodAffinity) newScorer(ctx context.Context, pod *v1.Pod, ownPreferred 
 
 // scoreExisting sums the weights per domain and totals them per node. The
 // view lists every node, since Score may ask about any; a node adds weight
-// only through its pods (sc.shares skips pods without terms when the incoming
+// only through its pods (sc.counter skips pods without terms when the incoming
 // pod has no preferred terms of its own).
 func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scorer) (*published, error) {
 	nodes, err := pl.snapshot.NodeInfos().List()
@@ -163,7 +156,7 @@ func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scorer) (*publishe
 	if err != nil {
 		return nil, err
 	}
-	return pl.index.queryTotals(ctx, pl.parallelizer, key, nodes, sc.shares), nil
+	return pl.index.queryTotals(ctx, pl.parallelizer, key, nodes, sc.counter()), nil
 }
 
 // scoreKeyOf: the shares depend on the incoming pod's preferred terms (as
