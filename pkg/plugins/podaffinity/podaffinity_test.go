@@ -282,7 +282,12 @@ func TestScoreLooksUpTheSnapshotsNode(t *testing.T) {
 	if s := pl.PreScore(ctx, state, p, cluster.Nodes); !s.IsSuccess() {
 		t.Fatal(plugintest.Describe(s))
 	}
-	n1 := cluster.Nodes[0]
+	var n1 fwk.NodeInfo
+	for _, n := range cluster.Nodes {
+		if n.Node().Name == "n1" {
+			n1 = n
+		}
+	}
 	want, s := pl.Score(ctx, state, p, n1)
 	if !s.IsSuccess() || want != 10 {
 		t.Fatalf("Score(n1) = %d, %s; want 10", want, plugintest.Describe(s))
