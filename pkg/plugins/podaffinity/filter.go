@@ -221,9 +221,12 @@ func antiAffinityShares(terms []fwk.AffinityTerm) counter {
 	}
 }
 
-// appendShare adds n in node's domain for key; a node without the key is in
-// no domain.
+// appendShare adds n in node's domain for key; a node without the key (or a
+// NodeInfo without its Node yet) is in no domain.
 func appendShare(out []share, node *v1.Node, key string, n int64) []share {
+	if node == nil {
+		return out
+	}
 	if value, ok := node.Labels[key]; ok {
 		out = append(out, share{domain{key, value}, n})
 	}

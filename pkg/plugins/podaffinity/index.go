@@ -94,6 +94,16 @@ func (s *slot) find(p fwk.PodInfo, at int, index map[fwk.PodInfo]int) (int, map[
 	if at < len(s.pods) && s.pods[at].info == p {
 		return at, index
 	}
+	if index == nil && at >= len(s.pods) {
+		// Past the old list: usually the pod just added, which a scan rules
+		// out without building an index.
+		for j := range s.pods {
+			if s.pods[j].info == p {
+				return j, index
+			}
+		}
+		return -1, index
+	}
 	if index == nil {
 		index = make(map[fwk.PodInfo]int, len(s.pods))
 		for j := range s.pods {

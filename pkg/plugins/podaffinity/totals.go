@@ -66,9 +66,12 @@ func (t *totals) update(nodes []fwk.NodeInfo, slots []slot, changed []int, moved
 
 // bind appends the cells of node ni's domains for the bound keys.
 func (t *totals) bind(ni fwk.NodeInfo, out []*cell) []*cell {
-	labels := ni.Node().Labels
+	node := ni.Node()
+	if node == nil {
+		return out
+	}
 	for _, k := range t.keys {
-		if v, ok := labels[k]; ok {
+		if v, ok := node.Labels[k]; ok {
 			out = append(out, t.cell(domain{k, v}))
 		}
 	}
