@@ -9,6 +9,13 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/component-base/cli"
+	// The same registrations as upstream's cmd/kube-scheduler main, so every
+	// upstream flag and metric works here too (TestRegistrationsMatchUpstream):
+	// --logging-format=json, client-go's rest_client_* and leader_election_*
+	// metrics, and kubernetes_build_info.
+	_ "k8s.io/component-base/logs/json/register"
+	_ "k8s.io/component-base/metrics/prometheus/clientgo"
+	_ "k8s.io/component-base/metrics/prometheus/version"
 	"k8s.io/klog/v2"
 	"k8s.io/kubernetes/cmd/kube-scheduler/app"
 

@@ -2,6 +2,11 @@ package main
 
 import (
 	"bytes"
+	"go/parser"
+	"go/token"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -23,4 +28,51 @@ func TestVersionFlag(t *testing.T) {
 	if k := version.Kubernetes(); !strings.Contains(got, "Kubernetes "+k) || !strings.HasPrefix(k, "v1.") {
 		t.Errorf("--version printed %q, want the Kubernetes module version (%s)", got, k)
 	}
+}
+
+// TestRegistrationsMatchUpstream: upstream's kube-scheduler main registers
+// log formats and metrics through blank imports; ours must carry every one
+// of them, or an upgrade could silently drop --logging-format=json or a
+// metric operators' dashboards rely on.
+func TestRegistrationsMatchUpstream(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", "k8s.io/kubernetes/cmd/kube-scheduler").Output()
+	if err != nil {
+		t.Fatalf("locating upstream's kube-scheduler main: %v", err)
+	}
+	upstream := blankImports(t, strings.TrimSpace(string(out)))
+	if len(upstream) == 0 {
+		t.Fatal("found no blank imports in upstream's kube-scheduler main; the test no longer reads the right files")
+	}
+	ours := blankImports(t, ".")
+	for path := range upstream {
+		if !ours[path] {
+			t.Errorf("upstream's kube-scheduler main imports _ %q; ours does not", path)
+		}
+	}
+}
+
+// blankImports returns the blank imports of the non-test Go files in dir.
+func blankImports(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imports := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		parsed, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range parsed.Imports {
+			if imp.Name != nil && imp.Name.Name == "_" {
+				path, _ := strconv.Unquote(imp.Path.Value)
+				imports[path] = true
+			}
+		}
+	}
+	return imports
 }

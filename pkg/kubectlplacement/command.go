@@ -22,6 +22,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
 
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
+	"github.com/kube-placement/placement-scheduler/pkg/version"
 )
 
 // explainFlags are explain's command-line flags.
@@ -70,8 +71,22 @@ Read-only: needs the placement-scheduler-explain ClusterRole.`,
 	fl.IntVar(&f.top, "top", 10, "feasible nodes to list in text output; 0 lists all")
 	fl.IntVar(&f.nodesPerGroup, "nodes-per-reason", 5, "node names to list per rejection reason in text output; 0 lists all")
 	fl.DurationVar(&f.timeout, "timeout", time.Minute, "how long listing the cluster may take")
-	root.AddCommand(cmd)
+	root.AddCommand(cmd, newVersionCommand(out))
 	return root
+}
+
+// newVersionCommand prints our release and the Kubernetes release whose
+// scheduler explain runs.
+func newVersionCommand(out io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the plugin's version and the Kubernetes version it is built on",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintln(out, version.String("kubectl-placement"))
+			return err
+		},
+	}
 }
 
 func runExplain(ctx context.Context, out io.Writer, f explainFlags, args []string) error {
