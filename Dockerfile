@@ -1,13 +1,16 @@
-# Static, non-root image of placement-scheduler.
+# Static, non-root image of placement-scheduler. Build it with `make image`,
+# which passes our version and commit; the Kubernetes version comes from
+# go.mod through the Makefile, as for every other build.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath \
-    -ldflags "-s -w -X github.com/kube-placement/placement-scheduler/pkg/version.Version=${VERSION} -X k8s.io/component-base/version.gitVersion=v1.37.1 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37" \
-    -o /out/placement-scheduler ./cmd/placement-scheduler
+ARG VERSION=
+ARG COMMIT=
+RUN CGO_ENABLED=0 GOFLAGS=-trimpath make scheduler BIN=/out COMMIT="${COMMIT}" EXTRA_LDFLAGS="-s -w" \
+    $([ -n "${VERSION}" ] && echo VERSION="${VERSION}") \
+ && /out/placement-scheduler --version
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/placement-scheduler /usr/local/bin/placement-scheduler

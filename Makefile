@@ -1,19 +1,27 @@
 # placement-scheduler — see README.md.
 GO        ?= go
 BIN       ?= bin
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-K8S       := v1.37.1
+# Our release is written once, in VERSION; the Kubernetes release once, in
+# go.mod (the k8s.io/kubernetes requirement). Everything else derives from
+# those two: --version, kubernetes_build_info, the image tag, the archives.
+VERSION   ?= $(shell cat VERSION)
+COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+K8S       := $(shell $(GO) list -m -f '{{.Version}}' k8s.io/kubernetes)
+K8S_MAJOR := $(patsubst v%,%,$(word 1,$(subst ., ,$(K8S))))
+K8S_MINOR := $(word 2,$(subst ., ,$(K8S)))
+IMAGE     ?= ghcr.io/kube-placement/placement-scheduler
 # Our version, and the Kubernetes release the scheduler reports as its own
 # (the apiserver test server and kubectl read it too).
 LDFLAGS   := -X github.com/kube-placement/placement-scheduler/pkg/version.Version=$(VERSION) \
+             -X github.com/kube-placement/placement-scheduler/pkg/version.Commit=$(COMMIT) \
              -X k8s.io/component-base/version.gitVersion=$(K8S) \
-             -X k8s.io/component-base/version.gitMajor=1 \
-             -X k8s.io/component-base/version.gitMinor=37
+             -X k8s.io/component-base/version.gitMajor=$(K8S_MAJOR) \
+             -X k8s.io/component-base/version.gitMinor=$(K8S_MINOR)
 # Fuzz each target this much in `make test`; run longer by hand (README). A
 # count, not a duration: Go 1.26's fuzz coordinator can report a spurious
 # "context deadline exceeded" when a duration runs out (go.dev/issue/75804).
 FUZZTIME  ?= 3000x
-PKGS      := ./pkg/... ./cmd/... ./manifests/... ./test/bench/report/...
+PKGS      := ./pkg/... ./cmd/... ./internal/... ./manifests/... ./hack/... ./test/bench/report/...
 
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 BENCHCOUNT ?= 6
@@ -25,13 +33,17 @@ ROUNDS    ?= 1
 BENCHRUN  ?= BenchmarkPerfSchedulingPlacement
 BENCHFLAGS = -vet=off -run '^$$' -bench '$(BENCHRUN)' -benchtime 1x -timeout 180m
 
-.PHONY: all build run test unit integration fuzz lint fmt image bench-plugins bench bench-full bench-smoke
+.PHONY: all build scheduler kubectl-plugin run test unit integration fuzz lint fmt image dist bench-plugins bench bench-full bench-smoke
 
 all: build
 
-build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/placement-scheduler ./cmd/placement-scheduler
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/kubectl-placement ./cmd/kubectl-placement
+build: scheduler kubectl-plugin
+
+scheduler:
+	$(GO) build -ldflags "$(LDFLAGS) $(EXTRA_LDFLAGS)" -o $(BIN)/placement-scheduler ./cmd/placement-scheduler
+
+kubectl-plugin:
+	$(GO) build -ldflags "$(LDFLAGS) $(EXTRA_LDFLAGS)" -o $(BIN)/kubectl-placement ./cmd/kubectl-placement
 
 # The sandbox builds from the module cache so the apiserver test server finds
 # its certificate fixtures (never -trimpath).
@@ -80,11 +92,30 @@ bench-plugins:
 	$(GO) run $(BENCHSTAT) -col /impl _output/bench-plugins.txt
 
 lint:
-	@out=$$(gofmt -l cmd pkg test manifests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd pkg internal hack test manifests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
 fmt:
-	gofmt -w cmd pkg test manifests
+	gofmt -w cmd pkg internal hack test manifests
 
+# The image carries the same version stamps as `make build`.
 image:
-	docker build -t placement-scheduler:$(VERSION) .
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE):$(VERSION) .
+
+# Release archives: the scheduler for Linux, the kubectl plugin for Linux,
+# macOS and Windows, each with LICENSE; checksums.txt; and the krew manifest
+# placement.yaml whose sha256 values are the archives'. Cross-compiling takes
+# a while, so `make test` checks only the packaging (hack/dist's tests).
+DIST           ?= _output/dist
+DIST_SCHEDULER ?= linux/amd64 linux/arm64
+DIST_PLUGIN    ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+dist:
+	rm -rf $(DIST) && mkdir -p $(DIST)/bin
+	@set -e; for p in $(DIST_SCHEDULER); do os=$${p%/*}; arch=$${p#*/}; echo "placement-scheduler $$os/$$arch"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w" \
+	    -o $(DIST)/bin/placement-scheduler_$${os}_$${arch}/placement-scheduler ./cmd/placement-scheduler; done
+	@set -e; for p in $(DIST_PLUGIN); do os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; echo "kubectl-placement $$os/$$arch"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w" \
+	    -o $(DIST)/bin/kubectl-placement_$${os}_$${arch}/kubectl-placement$$ext ./cmd/kubectl-placement; done
+	$(GO) run ./hack/dist -version $(VERSION) -bin $(DIST)/bin -out $(DIST)
+	@ls -l $(DIST)
