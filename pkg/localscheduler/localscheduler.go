@@ -72,7 +72,7 @@ func Start(ctx context.Context, o Options) (_ *Scheduler, err error) {
 			os.RemoveAll(s.dir)
 		}
 	}()
-	cfgPath, err := s.writeConfig(o)
+	cfgPath, err := WriteConfig(s.dir, o.Config, o.Kubeconfig)
 	if err != nil {
 		return nil, err
 	}
@@ -143,10 +143,10 @@ func runElected(ctx context.Context, cc *schedulerappconfig.CompletedConfig, sch
 	}
 }
 
-// writeConfig stores the effective configuration: the given one with the
-// kubeconfig path filled in. Nothing else is changed.
-func (s *Scheduler) writeConfig(o Options) (string, error) {
-	raw := o.Config
+// WriteConfig stores a KubeSchedulerConfiguration (nil: the one in
+// manifests/) in dir with its clientConnection.kubeconfig set to kubeconfig,
+// and returns the file's path. Nothing else is changed.
+func WriteConfig(dir string, raw []byte, kubeconfig string) (string, error) {
 	if raw == nil {
 		raw = manifests.SchedulerConfig
 	}
@@ -161,13 +161,13 @@ func (s *Scheduler) writeConfig(o Options) (string, error) {
 	if conn == nil {
 		conn = map[string]any{}
 	}
-	conn["kubeconfig"] = o.Kubeconfig
+	conn["kubeconfig"] = kubeconfig
 	doc["clientConnection"] = conn
 	out, err := yaml.Marshal(doc)
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(s.dir, "scheduler-config.yaml")
+	path := filepath.Join(dir, "scheduler-config.yaml")
 	return path, os.WriteFile(path, out, 0o600)
 }
 

@@ -17,6 +17,9 @@ import (
 	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
 )
 
+// deployNamespace is where manifests/scheduler-config.yaml keeps its lease.
+const deployNamespace = "placement-scheduler"
+
 // env is one control plane for one test, with helpers that fail the test.
 type env struct {
 	t          *testing.T

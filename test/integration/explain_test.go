@@ -27,7 +27,7 @@ import (
 // the configuration read through the scheduler's Deployment.
 func TestExplain(t *testing.T) {
 	e := newEnv(t, "--authorization-mode=RBAC")
-	e.apply(renderManifests(t))
+	e.apply(kustomizeBase(t).objects)
 	e.startScheduler(localscheduler.Options{})
 	e.createNodes(sandbox.Nodes()...)
 	explainer := filepath.Join(t.TempDir(), "explainer.kubeconfig")

@@ -1,13 +1,8 @@
 package integration
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -18,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -26,30 +20,58 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kube-placement/placement-scheduler/internal/render"
 	"github.com/kube-placement/placement-scheduler/pkg/localcluster"
 	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
 	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
 )
 
-const (
-	deployNamespace = "placement-scheduler"
-	serviceAccount  = "placement-scheduler"
-)
+// installation is one way of deploying placement-scheduler: its objects
+// and the names the test needs to find in them.
+type installation struct {
+	objects        []byte
+	namespace      string
+	serviceAccount string
+	lease          string
+}
 
-// renderManifests runs `kubectl kustomize manifests`, as an operator would.
-func renderManifests(t *testing.T) []byte {
+// kustomizeBase renders the kustomize base, as `kubectl kustomize manifests` would.
+func kustomizeBase(t *testing.T) installation {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "manifests")
-	out, err := exec.Command("kubectl", "kustomize", dir).Output()
+	out, err := render.Kustomize(render.ManifestsDir())
 	if err != nil {
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			t.Fatalf("kubectl kustomize %s: %v\n%s", dir, err, exitErr.Stderr)
-		}
-		t.Fatalf("kubectl kustomize %s: %v", dir, err)
+		t.Fatal(err)
 	}
-	return out
+	return installation{objects: out, namespace: "placement-scheduler", serviceAccount: "placement-scheduler", lease: "placement-scheduler"}
+}
+
+// helmChart renders the chart for release "ps" in namespace "scheduling"
+// (created by the chart), as `helm template` would.
+func helmChart(t *testing.T) installation {
+	t.Helper()
+	out, err := render.Helm(render.ChartDir(), render.Release{Name: "ps", Namespace: "scheduling"},
+		map[string]any{"namespace": map[string]any{"create": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return installation{objects: out, namespace: "scheduling", serviceAccount: "ps-placement-scheduler", lease: "ps-placement-scheduler"}
+}
+
+// schedulerConfig is the configuration the installation's ConfigMap holds.
+func (in installation) schedulerConfig(t *testing.T) []byte {
+	t.Helper()
+	objs, err := render.Objects(in.objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if o.GetKind() == "ConfigMap" && o.GetNamespace() == in.namespace {
+			data, _, _ := unstructured.NestedString(o.Object, "data", "scheduler-config.yaml")
+			return []byte(data)
+		}
+	}
+	t.Fatal("the rendered objects hold no scheduler ConfigMap")
+	return nil
 }
 
 // apply server-side-applies every object of a YAML stream and returns their kinds.
@@ -64,18 +86,12 @@ func (e *env) apply(data []byte) []string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	objs, err := render.Objects(data)
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	var kinds []string
-	reader := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := reader.Decode(&obj.Object); errors.Is(err, io.EOF) {
-			return kinds
-		} else if err != nil {
-			e.t.Fatal(err)
-		}
-		if len(obj.Object) == 0 {
-			continue
-		}
+	for _, obj := range objs {
 		gvk := obj.GroupVersionKind()
 		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		if err != nil {
@@ -90,32 +106,43 @@ func (e *env) apply(data []byte) []string {
 		}
 		kinds = append(kinds, gvk.Kind)
 	}
+	return kinds
 }
 
-// TestManifestsRBAC applies the rendered manifests to an apiserver that
-// enforces RBAC, then runs the scheduler as the manifests' ServiceAccount with
+// TestManifestsRBAC applies the rendered kustomize base, and the rendered
+// Helm chart, to an apiserver that enforces RBAC, then runs the scheduler with
+// the ConfigMap's configuration as the installation's ServiceAccount, with
 // leader election on: the granted rules must be enough to lead and schedule,
 // and must refuse what the scheduler has no business doing.
 func TestManifestsRBAC(t *testing.T) {
+	for name, install := range map[string]func(*testing.T) installation{
+		"kustomize": kustomizeBase,
+		"helm":      helmChart,
+	} {
+		t.Run(name, func(t *testing.T) { testInstallation(t, install(t)) })
+	}
+}
+
+func testInstallation(t *testing.T, in installation) {
 	e := newEnv(t, "--authorization-mode=RBAC")
-	kinds := e.apply(renderManifests(t))
-	for _, want := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap", "Deployment"} {
+	kinds := e.apply(in.objects)
+	for _, want := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget"} {
 		if !contains(kinds, want) {
 			t.Errorf("rendered manifests have no %s (got %v)", want, kinds)
 		}
 	}
 
-	user, groups := localcluster.ServiceAccountUser(deployNamespace, serviceAccount)
+	user, groups := localcluster.ServiceAccountUser(in.namespace, in.serviceAccount)
 	asSA := filepath.Join(t.TempDir(), "scheduler.kubeconfig")
 	if err := e.cluster.WriteKubeconfigAs(asSA, user, groups); err != nil {
 		t.Fatal(err)
 	}
-	e.startScheduler(localscheduler.Options{Kubeconfig: asSA, LeaderElect: true})
+	e.startScheduler(localscheduler.Options{Kubeconfig: asSA, LeaderElect: true, Config: in.schedulerConfig(t)})
 	e.createNodes(sandbox.Nodes()...)
 
 	pod := e.createPod(pausePod("rbac-probe").Obj())
 	e.waitBound(pod, 60*time.Second)
-	e.expectLeaseHeld(deployNamespace, "placement-scheduler")
+	e.expectLeaseHeld(in.namespace, in.lease)
 
 	sa := e.clientFor(asSA)
 	secret := &v1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "x"}}
@@ -126,11 +153,11 @@ func TestManifestsRBAC(t *testing.T) {
 			return err
 		},
 		"get a secret in its own namespace": func() error {
-			_, err := sa.CoreV1().Secrets(deployNamespace).Get(e.ctx, "x", metav1.GetOptions{})
+			_, err := sa.CoreV1().Secrets(in.namespace).Get(e.ctx, "x", metav1.GetOptions{})
 			return err
 		},
 		"create a secret": func() error {
-			_, err := sa.CoreV1().Secrets(deployNamespace).Create(e.ctx, secret, metav1.CreateOptions{})
+			_, err := sa.CoreV1().Secrets(in.namespace).Create(e.ctx, secret, metav1.CreateOptions{})
 			return err
 		},
 		"create a pod": func() error {
@@ -145,10 +172,10 @@ func TestManifestsRBAC(t *testing.T) {
 			return sa.CoreV1().Nodes().Delete(e.ctx, node.Name, metav1.DeleteOptions{})
 		},
 		"edit its own configuration": func() error {
-			return sa.CoreV1().ConfigMaps(deployNamespace).DeleteCollection(e.ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
+			return sa.CoreV1().ConfigMaps(in.namespace).DeleteCollection(e.ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
 		},
 		"change its own permissions": func() error {
-			return sa.RbacV1().ClusterRoles().Delete(e.ctx, serviceAccount, metav1.DeleteOptions{})
+			return sa.RbacV1().ClusterRoles().Delete(e.ctx, in.serviceAccount, metav1.DeleteOptions{})
 		},
 		// The default scheduler's lock is not ours to read or take.
 		"read the default scheduler's lease": func() error {

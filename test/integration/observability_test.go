@@ -1,34 +1,102 @@
 package integration
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/kube-placement/placement-scheduler/internal/render"
 	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
 	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
 )
 
-// TestMetricsNameOurPlugins scrapes the secure port, as Prometheus would, and
-// finds our plugins' execution times under their own names.
-func TestMetricsNameOurPlugins(t *testing.T) {
+// TestSchedulerBinary builds the binary as `make` does and runs it as an
+// operator would, with JSON logs and leader election on the deployable
+// configuration: --version names the release in VERSION and the Kubernetes
+// release in go.mod; every log line is JSON; and /metrics on the secure port
+// carries upstream's client-go, leader-election and build-info metrics
+// besides our plugins' execution times.
+func TestSchedulerBinary(t *testing.T) {
+	root := filepath.Join(render.ManifestsDir(), "..")
+	bin := t.TempDir()
+	if out, err := exec.Command("make", "-C", root, "--no-print-directory", "scheduler", "BIN="+bin).CombinedOutput(); err != nil {
+		t.Fatalf("make scheduler: %v\n%s", err, out)
+	}
+	scheduler := filepath.Join(bin, "placement-scheduler")
+
+	release, err := os.ReadFile(filepath.Join(root, "VERSION"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kube, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "k8s.io/kubernetes").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k8s := strings.TrimSpace(string(kube))
+	out, err := exec.Command(scheduler, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := string(out); !strings.HasPrefix(v, "placement-scheduler "+strings.TrimSpace(string(release))+" ") || !strings.Contains(v, "Kubernetes "+k8s) {
+		t.Errorf("--version printed %q; want VERSION's release and go.mod's Kubernetes %s", v, k8s)
+	}
+
 	e := newEnv(t)
+	if _, err := e.cs.CoreV1().Namespaces().Create(e.ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: deployNamespace}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	config, err := localscheduler.WriteConfig(t.TempDir(), nil, e.kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
 	port := freePort(t)
-	e.startScheduler(localscheduler.Options{Flags: []string{
+	var logs syncBuffer
+	cmd := exec.CommandContext(e.ctx, scheduler,
+		"--config="+config,
+		"--logging-format=json",
+		"--v=2",
 		fmt.Sprintf("--secure-port=%d", port),
 		"--bind-address=127.0.0.1",
 		"--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
-	}})
+	)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}
+	defer stop()
+
 	e.createNodes(sandbox.Nodes()...)
+	e.expectLeaseHeld(deployNamespace, "placement-scheduler")
 	// Plugin timings are sampled in one cycle of ten; 100 pods make a cycle
 	// without a sample vanishingly unlikely to repeat 100 times.
 	for i := 0; i < 100; i++ {
@@ -42,23 +110,87 @@ func TestMetricsNameOurPlugins(t *testing.T) {
 			t.Errorf("%s = %q, want ok", path, body)
 		}
 	}
+	var want []string
+	for name := range plugins.Registry() {
+		want = append(want, fmt.Sprintf(`scheduler_plugin_execution_duration_seconds_count{extension_point="PreFilter",plugin=%q`, name))
+	}
+	want = append(want,
+		"rest_client_requests_total{",
+		`leader_election_master_status{name="placement-scheduler"} 1`,
+		"kubernetes_build_info{",
+		fmt.Sprintf(`git_version=%q`, k8s),
+	)
 	var metrics string
-	err := wait.PollUntilContextTimeout(e.ctx, 500*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+	missing := want
+	_ = wait.PollUntilContextTimeout(e.ctx, 500*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 		metrics = scrape(t, base+"/metrics")
-		for name := range plugins.Registry() {
-			if !strings.Contains(metrics, fmt.Sprintf(`scheduler_plugin_execution_duration_seconds_count{extension_point="PreFilter",plugin=%q`, name)) {
-				return false, nil
+		missing = nil
+		for _, w := range want {
+			if !strings.Contains(metrics, w) {
+				missing = append(missing, w)
 			}
 		}
-		return true, nil
+		return len(missing) == 0, nil
 	})
-	if err != nil {
-		for name := range plugins.Registry() {
-			if !strings.Contains(metrics, fmt.Sprintf("plugin=%q", name)) {
-				t.Errorf("/metrics has no scheduler_plugin_execution_duration_seconds for %s", name)
+	for _, m := range missing {
+		t.Errorf("/metrics has no %s", m)
+	}
+
+	stop()
+	checkJSONLogs(t, logs.Bytes())
+}
+
+// checkJSONLogs wants every line to be a JSON log entry, and among them the
+// binding of a pod with its structured keys.
+func checkJSONLogs(t *testing.T, logs []byte) {
+	t.Helper()
+	lines, bound := 0, false
+	sc := bufio.NewScanner(bytes.NewReader(logs))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		lines++
+		var entry map[string]any
+		if err := json.Unmarshal(line, &entry); err != nil {
+			t.Errorf("log line is not JSON: %s", line)
+			continue
+		}
+		if _, ok := entry["msg"]; !ok {
+			t.Errorf("JSON log line without msg: %s", line)
+		}
+		if entry["msg"] == "Successfully bound pod to node" && entry["node"] != nil {
+			if pod, _ := entry["pod"].(map[string]any); pod["namespace"] == "default" {
+				bound = true
 			}
 		}
 	}
+	if lines < 10 {
+		t.Errorf("only %d log lines", lines)
+	}
+	if !bound {
+		t.Errorf("no JSON entry for a bound pod with pod and node keys among %d lines", lines)
+	}
+}
+
+// syncBuffer collects a process's output written from two pipes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
 }
 
 func scrape(t *testing.T, url string) string {
