@@ -82,17 +82,18 @@ func TestSchedulerBinary(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	stop := sync.OnceFunc(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
 		case <-time.After(30 * time.Second):
+			t.Error("the scheduler did not stop within 30s of SIGTERM")
 			_ = cmd.Process.Kill()
 			<-exited
 		}
-	}
+	})
 	defer stop()
 
 	e.createNodes(sandbox.Nodes()...)
@@ -115,9 +116,9 @@ func TestSchedulerBinary(t *testing.T) {
 		want = append(want, fmt.Sprintf(`scheduler_plugin_execution_duration_seconds_count{extension_point="PreFilter",plugin=%q`, name))
 	}
 	want = append(want,
-		"rest_client_requests_total{",
-		`leader_election_master_status{name="placement-scheduler"} 1`,
-		"kubernetes_build_info{",
+		"\nrest_client_requests_total{",
+		"\nleader_election_master_status{",
+		"\nkubernetes_build_info{",
 		fmt.Sprintf(`git_version=%q`, k8s),
 	)
 	var metrics string
@@ -133,11 +134,34 @@ func TestSchedulerBinary(t *testing.T) {
 		return len(missing) == 0, nil
 	})
 	for _, m := range missing {
-		t.Errorf("/metrics has no %s", m)
+		t.Errorf("/metrics has no %s", strings.TrimSpace(m))
+	}
+	if !leading(metrics) {
+		t.Errorf("leader_election_master_status does not say the scheduler leads:\n%s", grepLines(metrics, "leader_election_master_status"))
 	}
 
 	stop()
 	checkJSONLogs(t, logs.Bytes())
+}
+
+// leading reports whether the leader-election gauge is 1.
+func leading(metrics string) bool {
+	for _, line := range strings.Split(metrics, "\n") {
+		if strings.HasPrefix(line, "leader_election_master_status{") && strings.HasSuffix(line, " 1") {
+			return true
+		}
+	}
+	return false
+}
+
+func grepLines(text, prefix string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // checkJSONLogs wants every line to be a JSON log entry, and among them the
