@@ -15,7 +15,7 @@ import (
 
 	"k8s.io/klog/v2"
 
-	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
+	"github.com/kube-placement/placement-scheduler/internal/sandbox"
 )
 
 // quietLogs silences klog unless a verbosity is asked for: the apiserver and

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/component-base/cli"
+
 	// The same registrations as upstream's cmd/kube-scheduler main, so every
 	// upstream flag and metric works here too (TestRegistrationsMatchUpstream):
 	// --logging-format=json, client-go's rest_client_* and leader_election_*

@@ -10,8 +10,8 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
-	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
 )
 
 // BenchmarkExplain times one explain of a pod with hostname anti-affinity
@@ -29,7 +29,7 @@ func BenchmarkExplain(b *testing.B) {
 	}
 	for i := range pods {
 		p := st.MakePod().Namespace("default").Name(fmt.Sprintf("pod-%d", i)).UID(fmt.Sprintf("uid-%d", i)).
-			Label("app", fmt.Sprintf("app-%d", i%20)).SchedulerName(sandbox.SchedulerName).
+			Label("app", fmt.Sprintf("app-%d", i%20)).SchedulerName(fixtures.SchedulerName).
 			Req(map[v1.ResourceName]string{v1.ResourceCPU: "100m"}).Node(fmt.Sprintf("node-%d", i%nodes))
 		if i%4 == 0 {
 			p = p.PodAntiAffinityIn("app", v1.LabelHostname, []string{fmt.Sprintf("app-%d", i%20)}, st.PodAntiAffinityWithRequiredReq)
@@ -37,7 +37,7 @@ func BenchmarkExplain(b *testing.B) {
 		objs = append(objs, p.Obj())
 	}
 	pod := st.MakePod().Namespace("default").Name("incoming").UID("incoming").Label("app", "app-3").
-		SchedulerName(sandbox.SchedulerName).Req(map[v1.ResourceName]string{v1.ResourceCPU: "100m"}).
+		SchedulerName(fixtures.SchedulerName).Req(map[v1.ResourceName]string{v1.ResourceCPU: "100m"}).
 		PodAntiAffinityIn("app", v1.LabelHostname, []string{"app-3"}, st.PodAntiAffinityWithRequiredReq).
 		PodAffinityIn("app", v1.LabelTopologyZone, []string{"app-7"}, st.PodAffinityWithPreferredReq).Obj()
 	cs := fake.NewClientset(objs...)

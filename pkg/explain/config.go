@@ -2,6 +2,7 @@ package explain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -58,18 +59,14 @@ func ConfigFromFile(file string) (*config.KubeSchedulerConfiguration, error) {
 // file its --config flag names, from the ConfigMap volume mounted there. The
 // ConfigMap name carries kustomize's hash suffix, so the Deployment is the
 // only stable way to find it. It returns where the configuration came from.
-func ConfigFromDeployment(ctx context.Context, cs kubernetes.Interface, namespacedName string) (*config.KubeSchedulerConfiguration, string, error) {
-	ns, name, ok := strings.Cut(namespacedName, "/")
-	if !ok || ns == "" || name == "" {
-		return nil, "", fmt.Errorf("--deployment %q: want NAMESPACE/NAME", namespacedName)
-	}
+func ConfigFromDeployment(ctx context.Context, cs kubernetes.Interface, ns, name string) (*config.KubeSchedulerConfiguration, string, error) {
 	deploy, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, "", Describe(err, "get", "deployments.apps", ns, name)
 	}
 	cmName, key, err := configMapOf(&deploy.Spec.Template.Spec)
 	if err != nil {
-		return nil, "", fmt.Errorf("deployment %s: %w", namespacedName, err)
+		return nil, "", fmt.Errorf("deployment %s/%s: %w", ns, name, err)
 	}
 	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, cmName, metav1.GetOptions{})
 	if err != nil {
@@ -107,7 +104,7 @@ func configMapOf(spec *v1.PodSpec) (name, key string, err error) {
 		}
 		return "", "", fmt.Errorf("container %s: --config=%s is not on a mounted volume", c.Name, file)
 	}
-	return "", "", fmt.Errorf("no container passes --config; pass --config FILE instead")
+	return "", "", ErrNoConfigFlag
 }
 
 func configFlag(args []string) string {
@@ -150,5 +147,19 @@ func Profile(cfg *config.KubeSchedulerConfiguration, schedulerName string) (*con
 		}
 		names = append(names, cfg.Profiles[i].SchedulerName)
 	}
-	return nil, fmt.Errorf("no profile %q in the scheduler configuration (profiles: %s); pick one with --profile", schedulerName, strings.Join(names, ", "))
+	return nil, &NoProfileError{Name: schedulerName, Profiles: names}
+}
+
+// ErrNoConfigFlag: no container of the scheduler's Deployment passes
+// --config, so its configuration cannot be found through the Deployment.
+var ErrNoConfigFlag = errors.New("no container passes --config")
+
+// NoProfileError: the configuration has no profile of that schedulerName.
+type NoProfileError struct {
+	Name     string
+	Profiles []string
+}
+
+func (e *NoProfileError) Error() string {
+	return fmt.Sprintf("no profile %q in the scheduler configuration (profiles: %s)", e.Name, strings.Join(e.Profiles, ", "))
 }

@@ -20,9 +20,9 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/manifests"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
-	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -31,12 +31,12 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden from the curr
 // the map says (pods absent from the map are pending).
 func demo(t testing.TB, bound map[string]string) (*fake.Clientset, map[string]*v1.Pod) {
 	t.Helper()
-	examples, err := sandbox.Examples()
+	examples, err := fixtures.Examples()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var objs []runtime.Object
-	for _, n := range sandbox.Nodes() {
+	for _, n := range fixtures.Nodes() {
 		objs = append(objs, n)
 	}
 	pods := map[string]*v1.Pod{}
@@ -125,13 +125,13 @@ func TestExplainProfile(t *testing.T) {
 		t.Fatalf("want an error naming the missing and the available profiles, got %v", err)
 	}
 	o := testOptions(t, cs)
-	o.Profile = sandbox.SchedulerName
+	o.Profile = fixtures.SchedulerName
 	e, err := explain.Explain(context.Background(), o, pod)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Profile != sandbox.SchedulerName {
-		t.Errorf("profile %q ran, want %q", e.Profile, sandbox.SchedulerName)
+	if e.Profile != fixtures.SchedulerName {
+		t.Errorf("profile %q ran, want %q", e.Profile, fixtures.SchedulerName)
 	}
 }
 
@@ -140,7 +140,7 @@ func TestExplainProfile(t *testing.T) {
 func TestWatchedMatchesInformers(t *testing.T) {
 	cs, _ := demo(t, nil)
 	o := testOptions(t, cs)
-	types, err := explain.StartedInformers(context.Background(), o, sandbox.SchedulerName)
+	types, err := explain.StartedInformers(context.Background(), o, fixtures.SchedulerName)
 	if err != nil {
 		t.Fatal(err)
 	}

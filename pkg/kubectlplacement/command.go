@@ -3,6 +3,7 @@ package kubectlplacement
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -120,6 +121,9 @@ func runExplain(ctx context.Context, out io.Writer, f explainFlags, args []strin
 		return reachable(restConfig, err)
 	}
 	e, err := explain.Explain(ctx, explain.Options{Client: cs, Dynamic: dyn, Config: cfg, Profile: f.profile, SyncTimeout: f.timeout}, pod)
+	if noProfile := (*explain.NoProfileError)(nil); errors.As(err, &noProfile) {
+		return fmt.Errorf("%w; pick one with --profile", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -128,7 +132,7 @@ func runExplain(ctx context.Context, out io.Writer, f explainFlags, args []strin
 
 // reachable names the server when no server answered.
 func reachable(c *rest.Config, err error) error {
-	if strings.Contains(err.Error(), explain.ErrUnreachable.Error()) {
+	if errors.Is(err, explain.ErrUnreachable) {
 		return fmt.Errorf("%w (server %s)", err, c.Host)
 	}
 	return err
@@ -215,7 +219,11 @@ func loadConfig(ctx context.Context, cs kubernetes.Interface, f explainFlags) (*
 	if f.config != "" {
 		return explain.ConfigFromFile(f.config)
 	}
-	cfg, _, err := explain.ConfigFromDeployment(ctx, cs, f.deployment)
+	ns, name, ok := strings.Cut(f.deployment, "/")
+	if !ok || ns == "" || name == "" {
+		return nil, fmt.Errorf("--deployment %q: want NAMESPACE/NAME", f.deployment)
+	}
+	cfg, _, err := explain.ConfigFromDeployment(ctx, cs, ns, name)
 	if err != nil {
 		return nil, fmt.Errorf("reading the scheduler configuration: %w (or pass --config FILE)", err)
 	}

@@ -1,3 +1,6 @@
+// Package integration tests placement-scheduler against a real kube-apiserver
+// and etcd started in-process, one control plane per test; the shared helpers
+// are in env_test.go.
 package integration
 
 import (
@@ -12,9 +15,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2/ktesting"
 
-	"github.com/kube-placement/placement-scheduler/pkg/localcluster"
-	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
-	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
+	"github.com/kube-placement/placement-scheduler/internal/localcluster"
+	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 )
 
 // deployNamespace is where manifests/scheduler-config.yaml keeps its lease.
@@ -69,7 +72,7 @@ func (e *env) startScheduler(o localscheduler.Options) *localscheduler.Scheduler
 
 func (e *env) createNodes(nodes ...*v1.Node) {
 	e.t.Helper()
-	if err := sandbox.CreateNodes(e.ctx, e.cs, nodes); err != nil {
+	if err := fixtures.CreateNodes(e.ctx, e.cs, nodes); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -108,7 +111,7 @@ func (e *env) waitBound(pod *v1.Pod, timeout time.Duration) string {
 func (e *env) waitFailedScheduling(pod *v1.Pod, timeout time.Duration) string {
 	e.t.Helper()
 	return e.waitPod(pod, timeout, "given a FailedScheduling event", func(ctx context.Context, p *v1.Pod) (string, error) {
-		return sandbox.FailedSchedulingMessage(ctx, e.cs, p)
+		return fixtures.FailedSchedulingMessage(ctx, e.cs, p)
 	})
 }
 

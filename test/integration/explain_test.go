@@ -16,10 +16,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
+	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
 	"github.com/kube-placement/placement-scheduler/pkg/kubectlplacement"
-	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
-	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
 )
 
 // TestExplain runs `kubectl placement explain` against a cluster that
@@ -29,14 +29,14 @@ func TestExplain(t *testing.T) {
 	e := newEnv(t, "--authorization-mode=RBAC")
 	e.apply(kustomizeBase(t).objects)
 	e.startScheduler(localscheduler.Options{})
-	e.createNodes(sandbox.Nodes()...)
+	e.createNodes(fixtures.Nodes()...)
 	explainer := filepath.Join(t.TempDir(), "explainer.kubeconfig")
 	if err := e.cluster.WriteKubeconfigAs(explainer, "alice", []string{"placement-scheduler:explainers"}); err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("pending pod: same reasons as FailedScheduling", func(t *testing.T) {
-		pod := e.createPod(pausePod("explain-pending").NodeSelector(map[string]string{sandbox.GPULabel: "true"}).Obj())
+		pod := e.createPod(pausePod("explain-pending").NodeSelector(map[string]string{fixtures.GPULabel: "true"}).Obj())
 		event := e.waitFailedScheduling(pod, 30*time.Second)
 		got := e.explain(t, explainer, "pod/"+pod.Name, "-n", pod.Namespace)
 		if got.Unschedulable == "" || !strings.HasPrefix(event, got.Unschedulable) {
@@ -54,7 +54,7 @@ func TestExplain(t *testing.T) {
 	t.Run("bound pod: its node is the best now", func(t *testing.T) {
 		pod := e.createPod(pausePod("explain-bound").NodeAffinity(&v1.NodeAffinity{
 			PreferredDuringSchedulingIgnoredDuringExecution: []v1.PreferredSchedulingTerm{{Weight: 10, Preference: v1.NodeSelectorTerm{
-				MatchExpressions: []v1.NodeSelectorRequirement{{Key: sandbox.ZoneLabel, Operator: v1.NodeSelectorOpIn, Values: []string{"zone-b"}}},
+				MatchExpressions: []v1.NodeSelectorRequirement{{Key: fixtures.ZoneLabel, Operator: v1.NodeSelectorOpIn, Values: []string{"zone-b"}}},
 			}}},
 		}).Obj())
 		node := e.waitBound(pod, 30*time.Second)

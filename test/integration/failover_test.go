@@ -11,8 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
-	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
-	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
+	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 )
 
 const (
@@ -125,7 +125,7 @@ func (b *bindingWatch) expectEachOnce(t *testing.T, pods int) {
 }
 
 func failoverNode(i int) *v1.Node {
-	n := sandbox.Nodes()[0].DeepCopy()
+	n := fixtures.Nodes()[0].DeepCopy()
 	n.Name = fmt.Sprintf("failover-%02d", i)
 	n.Labels[v1.LabelHostname] = n.Name
 	return n

@@ -20,10 +20,10 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
+	"github.com/kube-placement/placement-scheduler/internal/localcluster"
+	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 	"github.com/kube-placement/placement-scheduler/internal/render"
-	"github.com/kube-placement/placement-scheduler/pkg/localcluster"
-	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
-	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
 )
 
 // installation is one way of deploying placement-scheduler: its objects
@@ -138,7 +138,7 @@ func testInstallation(t *testing.T, in installation) {
 		t.Fatal(err)
 	}
 	e.startScheduler(localscheduler.Options{Kubeconfig: asSA, LeaderElect: true, Config: in.schedulerConfig(t)})
-	e.createNodes(sandbox.Nodes()...)
+	e.createNodes(fixtures.Nodes()...)
 
 	pod := e.createPod(pausePod("rbac-probe").Obj())
 	e.waitBound(pod, 60*time.Second)
@@ -146,7 +146,7 @@ func testInstallation(t *testing.T, in installation) {
 
 	sa := e.clientFor(asSA)
 	secret := &v1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "x"}}
-	node := sandbox.Nodes()[0]
+	node := fixtures.Nodes()[0]
 	refused := map[string]func() error{
 		"list secrets": func() error {
 			_, err := sa.CoreV1().Secrets(metav1.NamespaceSystem).List(e.ctx, metav1.ListOptions{})

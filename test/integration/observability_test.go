@@ -23,10 +23,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
+	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 	"github.com/kube-placement/placement-scheduler/internal/render"
-	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
-	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
 )
 
 // TestSchedulerBinary builds the binary as `make` does and runs it as an
@@ -96,7 +96,7 @@ func TestSchedulerBinary(t *testing.T) {
 	})
 	defer stop()
 
-	e.createNodes(sandbox.Nodes()...)
+	e.createNodes(fixtures.Nodes()...)
 	e.expectLeaseHeld(deployNamespace, "placement-scheduler")
 	// Plugin timings are sampled in one cycle of ten; 100 pods make a cycle
 	// without a sample vanishingly unlikely to repeat 100 times.

@@ -10,8 +10,8 @@ import (
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 	"k8s.io/utils/ptr"
 
-	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
-	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
+	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 )
 
 func appSelector(app string) *metav1.LabelSelector {
@@ -30,7 +30,7 @@ func onNode(p *st.PodWrapper, node string) *st.PodWrapper {
 func TestPodAffinity(t *testing.T) {
 	e := newEnv(t)
 	e.startScheduler(localscheduler.Options{})
-	e.createNodes(sandbox.Nodes()...)
+	e.createNodes(fixtures.Nodes()...)
 
 	t.Run("anti-affinity spreads replicas one per node; a pending one binds when a replica goes", func(t *testing.T) {
 		var replicas []*v1.Pod
@@ -139,9 +139,9 @@ func TestPodAffinity(t *testing.T) {
 }
 
 func zoneOf(node string) string {
-	for _, n := range sandbox.Nodes() {
+	for _, n := range fixtures.Nodes() {
 		if n.Name == node {
-			return n.Labels[sandbox.ZoneLabel]
+			return n.Labels[fixtures.ZoneLabel]
 		}
 	}
 	return ""

@@ -11,11 +11,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 
-	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
-	"github.com/kube-placement/placement-scheduler/pkg/sandbox"
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
+	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
+	"github.com/kube-placement/placement-scheduler/internal/sandbox"
 )
 
-const ourScheduler = sandbox.SchedulerName
+const ourScheduler = fixtures.SchedulerName
 
 func pausePod(name string) *st.PodWrapper {
 	return st.MakePod().Namespace(metav1.NamespaceDefault).Name(name).SchedulerName(ourScheduler).
@@ -81,7 +82,7 @@ func TestSandboxExamples(t *testing.T) {
 func TestSchedulesOnlyItsOwnPods(t *testing.T) {
 	e := newEnv(t)
 	e.startScheduler(localscheduler.Options{})
-	e.createNodes(sandbox.Nodes()...)
+	e.createNodes(fixtures.Nodes()...)
 
 	theirs := e.createPod(pausePod("theirs").SchedulerName(v1.DefaultSchedulerName).Obj())
 	ours := e.createPod(pausePod("ours").Obj())
@@ -104,7 +105,7 @@ func TestSchedulesOnlyItsOwnPods(t *testing.T) {
 func TestFailedSchedulingAndRequeue(t *testing.T) {
 	e := newEnv(t)
 	e.startScheduler(localscheduler.Options{})
-	e.createNodes(sandbox.Nodes()...)
+	e.createNodes(fixtures.Nodes()...)
 
 	t.Run("missing label", func(t *testing.T) {
 		pod := e.createPod(pausePod("wants-fpga").NodeSelector(map[string]string{"fpga": "true"}).Obj())
@@ -120,7 +121,7 @@ func TestFailedSchedulingAndRequeue(t *testing.T) {
 	})
 
 	t.Run("taint removed", func(t *testing.T) {
-		pod := e.createPod(pausePod("wants-gpu").NodeSelector(map[string]string{sandbox.GPULabel: "true"}).Obj())
+		pod := e.createPod(pausePod("wants-gpu").NodeSelector(map[string]string{fixtures.GPULabel: "true"}).Obj())
 		msg := e.waitFailedScheduling(pod, 30*time.Second)
 		if !strings.Contains(msg, "1 node(s) had untolerated taint(s)") {
 			t.Errorf("FailedScheduling message %q does not name the taint", msg)

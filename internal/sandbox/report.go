@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
 	"text/tabwriter"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 )
 
 // Placement is where one pod is, or why it is not anywhere yet.
@@ -70,14 +70,14 @@ func WaitSettled(ctx context.Context, cs kubernetes.Interface, namespace string,
 }
 
 // Collect reads the placement of the pods of each example.
-func Collect(ctx context.Context, cs kubernetes.Interface, namespace string, examples []Example) ([]Placement, error) {
+func Collect(ctx context.Context, cs kubernetes.Interface, namespace string, examples []fixtures.Example) ([]Placement, error) {
 	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
 	zones := map[string]string{}
 	for _, n := range nodes.Items {
-		zones[n.Name] = n.Labels[ZoneLabel]
+		zones[n.Name] = n.Labels[fixtures.ZoneLabel]
 	}
 	var out []Placement
 	for _, ex := range examples {
@@ -88,7 +88,7 @@ func Collect(ctx context.Context, cs kubernetes.Interface, namespace string, exa
 			}
 			pl := Placement{Example: ex.File, Pod: pod.Name, Node: pod.Spec.NodeName, Zone: zones[pod.Spec.NodeName]}
 			if pl.Pending() {
-				if pl.Message, err = FailedSchedulingMessage(ctx, cs, pod); err != nil {
+				if pl.Message, err = fixtures.FailedSchedulingMessage(ctx, cs, pod); err != nil {
 					return nil, err
 				}
 			}
@@ -96,32 +96,6 @@ func Collect(ctx context.Context, cs kubernetes.Interface, namespace string, exa
 		}
 	}
 	return out, nil
-}
-
-// FailedSchedulingMessage returns the newest FailedScheduling event message
-// for pod, or "" if there is none.
-func FailedSchedulingMessage(ctx context.Context, cs kubernetes.Interface, pod *v1.Pod) (string, error) {
-	sel := fields.Set{"involvedObject.name": pod.Name, "involvedObject.uid": string(pod.UID), "reason": "FailedScheduling"}
-	events, err := cs.CoreV1().Events(pod.Namespace).List(ctx, metav1.ListOptions{FieldSelector: sel.AsSelector().String()})
-	if err != nil {
-		return "", err
-	}
-	items := events.Items
-	if len(items) == 0 {
-		return "", nil
-	}
-	sort.Slice(items, func(i, j int) bool { return eventTime(&items[i]).Before(eventTime(&items[j])) })
-	return items[len(items)-1].Message, nil
-}
-
-func eventTime(e *v1.Event) time.Time {
-	switch {
-	case !e.EventTime.IsZero():
-		return e.EventTime.Time
-	case !e.LastTimestamp.IsZero():
-		return e.LastTimestamp.Time
-	}
-	return e.CreationTimestamp.Time
 }
 
 // PrintTable writes the placements as an aligned table.

@@ -1,3 +1,6 @@
+// Package sandbox is the demo behind `make run`: a control plane and the
+// scheduler in-process, the fixtures cluster, the example pods of
+// manifests/examples, and a table of where each pod landed and why others wait.
 package sandbox
 
 import (
@@ -11,10 +14,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
+	"github.com/kube-placement/placement-scheduler/internal/localcluster"
+	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 	"github.com/kube-placement/placement-scheduler/manifests"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
-	"github.com/kube-placement/placement-scheduler/pkg/localcluster"
-	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
 )
 
 // Options tune Run.
@@ -57,13 +61,13 @@ func Run(ctx context.Context, out io.Writer, o Options) ([]Placement, error) {
 	}
 	defer sched.Stop()
 
-	nodes := Nodes()
-	if err := CreateNodes(ctx, cs, nodes); err != nil {
+	nodes := fixtures.Nodes()
+	if err := fixtures.CreateNodes(ctx, cs, nodes); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(out, "Created %d nodes over 3 zones (node-b2: disktype=ssd; node-c2: gpu=true, taint dedicated=gpu:NoSchedule).\n", len(nodes))
 
-	examples, err := Examples()
+	examples, err := fixtures.Examples()
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +96,7 @@ func Run(ctx context.Context, out io.Writer, o Options) ([]Placement, error) {
 	return placements, nil
 }
 
-func createExamples(ctx context.Context, cs kubernetes.Interface, examples []Example) ([]string, error) {
+func createExamples(ctx context.Context, cs kubernetes.Interface, examples []fixtures.Example) ([]string, error) {
 	var names []string
 	for _, ex := range examples {
 		for _, p := range ex.Pods {

@@ -10,7 +10,10 @@ import (
 
 // processTB lets the apiserver test server, which expects a test's TB, run in an
 // ordinary process: log lines go to klog, cleanups run on Stop, and a fatal
-// error unwinds the goroutine instead of killing the process.
+// error panics with a fatalError, which Start turns back into an error
+// (recoverFatal). A fatal error in one of the server's own goroutines after
+// start-up has no caller to recover it and ends the process, as it would end
+// a test.
 type processTB struct {
 	logger  klog.Logger
 	tempDir string
@@ -29,6 +32,20 @@ func newProcessTB(logger klog.Logger, tempDir string) *processTB {
 type fatalError struct{ msg string }
 
 func (e fatalError) Error() string { return e.msg }
+
+// recoverFatal, deferred, turns a fatalError panic into *err; any other
+// panic goes on.
+func recoverFatal(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	fatal, ok := r.(fatalError)
+	if !ok {
+		panic(r)
+	}
+	*err = fatal
+}
 
 func (t *processTB) Attr(key, value string)   {}
 func (t *processTB) Chdir(dir string)         { t.Fatalf("Chdir(%q) is not supported outside tests", dir) }

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 	"github.com/kube-placement/placement-scheduler/manifests"
-	"github.com/kube-placement/placement-scheduler/pkg/localscheduler"
 )
 
 // TestBadConfigurationFailsAtStartup: configuration mistakes stop the

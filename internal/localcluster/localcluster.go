@@ -85,8 +85,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 
 	c.tb = newProcessTB(logger, filepath.Join(c.dir, "apiserver"))
 	flags := append(append([]string{}, DefaultAPIServerFlags...), opts.APIServerFlags...)
-	c.apiserver, err = apiservertesting.StartTestServer(c.tb, nil, flags, storage)
-	if err != nil {
+	if err := c.startAPIServer(flags, storage); err != nil {
 		return nil, fmt.Errorf("starting kube-apiserver: %w", err)
 	}
 	c.Config = rest.CopyConfig(c.apiserver.ClientConfig)
@@ -95,6 +94,13 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	c.Config.QPS, c.Config.Burst = 5000, 10000
 	logger.V(2).Info("Local control plane is up", "host", c.Config.Host, "etcd", clientURL)
 	return c, nil
+}
+
+// startAPIServer starts the test server, whose failures call Fatal.
+func (c *Cluster) startAPIServer(flags []string, storage *storagebackend.Config) (err error) {
+	defer recoverFatal(&err)
+	c.apiserver, err = apiservertesting.StartTestServer(c.tb, nil, flags, storage)
+	return err
 }
 
 func (c *Cluster) startEtcd() (string, error) {
