@@ -34,9 +34,6 @@ const (
 // it is ours, so it is removed before scheduler_perf reads the case.
 const fastPathKey = "fastPathToo"
 
-// inTreeTwins are the in-tree plugins ours replace, for per-plugin metrics.
-var inTreeTwins = []string{"NodeName", "NodeAffinity", "TaintToleration", "InterPodAffinity"}
-
 func TestMain(m *testing.M) {
 	if err := perf.InitTests(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -137,11 +134,19 @@ func bothProfiles(b *testing.B, configs map[string]string) []byte {
 	return data
 }
 
+// pluginMetrics samples the execution times of our plugins and of the
+// in-tree plugins they replace.
 func pluginMetrics() map[string]any {
-	names := append([]string{}, inTreeTwins...)
+	var names []string
 	for name := range plugins.Registry() {
 		names = append(names, name)
 	}
+	for _, twin := range plugins.Twins {
+		if !slices.Contains(names, twin) {
+			names = append(names, twin)
+		}
+	}
+	slices.Sort(names)
 	return map[string]any{"metrics": map[string]any{
 		"scheduler_plugin_execution_duration_seconds": []map[string]any{
 			{"label": "plugin", "values": names},

@@ -34,14 +34,20 @@ type compiled struct {
 // ParseArgs decodes and validates raw plugin args. Errors name the offending
 // field, e.g. addedAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator.
 func ParseArgs(obj runtime.Object) (Args, error) {
-	var a Args
-	if err := args.Decode(Name, obj, &a); err != nil {
+	a, err := decodeArgs(obj)
+	if err != nil {
 		return Args{}, err
 	}
 	if _, err := compile(a); err != nil {
 		return Args{}, err
 	}
 	return a, nil
+}
+
+func decodeArgs(obj runtime.Object) (Args, error) {
+	var a Args
+	err := args.Decode(Name, obj, &a)
+	return a, err
 }
 
 func compile(a Args) (compiled, error) {

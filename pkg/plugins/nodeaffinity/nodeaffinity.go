@@ -17,10 +17,11 @@ import (
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/util"
 
+	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/helper"
+
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/gates"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodematch"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/requeue"
-	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/scores"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/nodeselector"
 )
 
@@ -58,14 +59,15 @@ var (
 
 // New builds the plugin from its args; invalid args fail with the field named.
 func New(_ context.Context, obj runtime.Object, _ fwk.Handle) (fwk.Plugin, error) {
-	a, err := ParseArgs(obj)
+	a, err := decodeArgs(obj)
 	if err != nil {
 		return nil, err
 	}
 	return NewWithArgs(a)
 }
 
-// NewWithArgs builds the plugin from already decoded args.
+// NewWithArgs builds the plugin from decoded args, compiling (and so
+// validating) the added affinity once.
 func NewWithArgs(a Args) (*NodeAffinity, error) {
 	c, err := compile(a)
 	if err != nil {
@@ -176,8 +178,9 @@ func (pl *NodeAffinity) Filter(_ context.Context, cs fwk.CycleState, pod *v1.Pod
 	return nil
 }
 
-// readFilterState falls back to parsing when PreFilter did not run (the explain
-// tool, or a caller that runs Filter alone).
+// readFilterState falls back to parsing when PreFilter did not run: a profile
+// may enable the plugin's Filter and disable its PreFilter, which the in-tree
+// NodeAffinity supports the same way.
 func readFilterState(cs fwk.CycleState, pod *v1.Pod) (*filterState, error) {
 	data, err := cs.Read(filterKey)
 	if err != nil {
@@ -252,10 +255,10 @@ func readScoreState(cs fwk.CycleState, pod *v1.Pod) (*scoreState, error) {
 	return s, nil
 }
 
-// NormalizeScore gives the best-matching node MaxNodeScore.
+// NormalizeScore scales the sums linearly so that the best-matching node
+// gets MaxNodeScore, with upstream's helper (and so its integer rounding).
 func (*NodeAffinity) NormalizeScore(_ context.Context, _ fwk.CycleState, _ *v1.Pod, list fwk.NodeScoreList) *fwk.Status {
-	scores.ScaleToMax(list, false)
-	return nil
+	return helper.DefaultNormalizeScore(fwk.MaxNodeScore, false, list)
 }
 
 // ScoreExtensions returns the plugin itself, for NormalizeScore.

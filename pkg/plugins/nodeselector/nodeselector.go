@@ -52,11 +52,6 @@ func New(_ context.Context, _ runtime.Object, _ fwk.Handle) (fwk.Plugin, error) 
 // Name returns the plugin's name.
 func (*NodeSelector) Name() string { return Name }
 
-// Fits reports whether node carries every label of pod's nodeSelector.
-func Fits(pod *v1.Pod, node *v1.Node) bool {
-	return selectorOf(pod).Matches(labels.Set(node.Labels))
-}
-
 func selectorOf(pod *v1.Pod) labels.Selector {
 	return labels.SelectorFromSet(pod.Spec.NodeSelector)
 }
@@ -95,8 +90,9 @@ func (pl *NodeSelector) Filter(_ context.Context, cs fwk.CycleState, pod *v1.Pod
 	return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, ErrReason)
 }
 
-// selectorFromState falls back to parsing when PreFilter did not run, which
-// happens when a caller such as the explain tool runs Filter alone.
+// selectorFromState falls back to parsing when PreFilter did not run: a
+// profile may enable the plugin's Filter and disable its PreFilter, which the
+// in-tree NodeAffinity supports the same way.
 func selectorFromState(cs fwk.CycleState, pod *v1.Pod) (labels.Selector, error) {
 	data, err := cs.Read(stateKey)
 	if err != nil {

@@ -35,10 +35,21 @@ type Args struct {
 
 // ParseArgs decodes, defaults and validates raw plugin args; errors name the field.
 func ParseArgs(obj runtime.Object) (Args, error) {
-	var a Args
-	if err := args.Decode(Name, obj, &a); err != nil {
+	a, err := decodeArgs(obj)
+	if err != nil {
 		return Args{}, err
 	}
+	return a.complete()
+}
+
+func decodeArgs(obj runtime.Object) (Args, error) {
+	var a Args
+	err := args.Decode(Name, obj, &a)
+	return a, err
+}
+
+// complete returns the args with defaults filled in, or why they are invalid.
+func (a Args) complete() (Args, error) {
 	if a.HardPodAffinityWeight == nil {
 		w := DefaultHardPodAffinityWeight
 		a.HardPodAffinityWeight = &w

@@ -56,20 +56,18 @@ var (
 // New builds the plugin. It reads the cycle's snapshot and the namespace
 // informer, both of which the handle must provide.
 func New(_ context.Context, obj runtime.Object, h fwk.Handle) (fwk.Plugin, error) {
-	a, err := ParseArgs(obj)
+	a, err := decodeArgs(obj)
 	if err != nil {
 		return nil, err
 	}
 	return NewWithArgs(h, a)
 }
 
-// NewWithArgs builds the plugin from decoded args.
+// NewWithArgs builds the plugin from decoded args, defaulting and validating
+// them.
 func NewWithArgs(h fwk.Handle, a Args) (*PodAffinity, error) {
-	if a.HardPodAffinityWeight == nil {
-		w := DefaultHardPodAffinityWeight
-		a.HardPodAffinityWeight = &w
-	}
-	if err := a.validate(); err != nil {
+	a, err := a.complete()
+	if err != nil {
 		return nil, err
 	}
 	if h.SnapshotSharedLister() == nil {

@@ -14,8 +14,9 @@ import (
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/util"
 
+	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/helper"
+
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/gates"
-	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/scores"
 )
 
 const (
@@ -149,10 +150,11 @@ func (pl *TaintToleration) countUntoleratedPreferNoSchedule(logger klog.Logger, 
 	return n
 }
 
-// NormalizeScore gives the node with the fewest untolerated taints MaxNodeScore.
+// NormalizeScore reverses the scale, with upstream's helper: the node with the
+// fewest untolerated taints gets MaxNodeScore, and when no node has any, every
+// node gets it.
 func (*TaintToleration) NormalizeScore(_ context.Context, _ fwk.CycleState, _ *v1.Pod, list fwk.NodeScoreList) *fwk.Status {
-	scores.ScaleToMax(list, true)
-	return nil
+	return helper.DefaultNormalizeScore(fwk.MaxNodeScore, true, list)
 }
 
 // ScoreExtensions returns the plugin itself, for NormalizeScore.
