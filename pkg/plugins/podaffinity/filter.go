@@ -13,21 +13,6 @@ import (
 
 const filterKey fwk.StateKey = "PreFilter" + Name
 
-// domain is one topology domain: a topology key and a node's value for it.
-type domain struct{ key, value string }
-
-// domainCounts counts matching pods per topology domain. Zero entries are
-// deleted so that an empty map means "no match anywhere".
-type domainCounts map[domain]int64
-
-func (m domainCounts) clone() domainCounts {
-	c := make(domainCounts, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
-}
-
 // filterState is what Filter needs, computed once per cycle in PreFilter and
 // kept current by AddPod and RemovePod during preemption's what-if runs.
 type filterState struct {
@@ -171,66 +156,6 @@ func (pl *PodAffinity) countExisting(ctx context.Context, s *filterState, nodes 
 		s.antiAffinityCounts = newLayered(pl.index.query(ctx, pl.parallelizer, key, nodes, antiAffinityShares(s.antiAffinity)).counts)
 	}
 	return nil
-}
-
-// existingAntiShares: one per required anti-affinity term of a pod on the
-// node that the incoming pod (namespace, labels, namespace labels) matches.
-func existingAntiShares(pod *v1.Pod, nsLabels labels.Set) counter {
-	return counter{
-		pods: fwk.NodeInfo.GetPodsWithRequiredAntiAffinity,
-		pod: func(p fwk.PodInfo, node *v1.Node, out []share) []share {
-			for _, t := range p.GetRequiredAntiAffinityTerms() {
-				if t.Matches(pod, nsLabels) {
-					out = appendShare(out, node, t.TopologyKey, 1)
-				}
-			}
-			return out
-		},
-	}
-}
-
-// affinityShares: for each pod on the node matching all terms, one in each
-// term's domain.
-func affinityShares(terms []fwk.AffinityTerm) counter {
-	return counter{
-		pods: fwk.NodeInfo.GetPods,
-		pod: func(p fwk.PodInfo, node *v1.Node, out []share) []share {
-			if matchesAll(terms, p.GetPod()) {
-				for i := range terms {
-					out = appendShare(out, node, terms[i].TopologyKey, 1)
-				}
-			}
-			return out
-		},
-	}
-}
-
-// antiAffinityShares: for each pod on the node and each term it matches, one
-// in the term's domain.
-func antiAffinityShares(terms []fwk.AffinityTerm) counter {
-	return counter{
-		pods: fwk.NodeInfo.GetPods,
-		pod: func(p fwk.PodInfo, node *v1.Node, out []share) []share {
-			for i := range terms {
-				if terms[i].Matches(p.GetPod(), nil) {
-					out = appendShare(out, node, terms[i].TopologyKey, 1)
-				}
-			}
-			return out
-		},
-	}
-}
-
-// appendShare adds n in node's domain for key; a node without the key (or a
-// NodeInfo without its Node yet) is in no domain.
-func appendShare(out []share, node *v1.Node, key string, n int64) []share {
-	if node == nil {
-		return out
-	}
-	if value, ok := node.Labels[key]; ok {
-		out = append(out, share{domain{key, value}, n})
-	}
-	return out
 }
 
 // PreFilterExtensions lets preemption add and remove pods from the counts.

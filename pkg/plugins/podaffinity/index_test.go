@@ -8,9 +8,7 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/sets"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
@@ -215,13 +213,13 @@ func compareScore(ctx context.Context, t *testing.T, cached, fresh *PodAffinity,
 // read through its labels.
 func rawScoresFromScratch(ctx context.Context, t *testing.T, pl *PodAffinity, pod *v1.Pod, nodes []fwk.NodeInfo) []int64 {
 	t.Helper()
-	sc, err := pl.newScorer(ctx, pod, hasPreferredTerms(pod))
+	sc, err := pl.newScoreRelation(ctx, pod, hasPreferredTerms(pod))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum, keys := domainCounts{}, map[string]bool{}
 	for _, n := range nodes {
-		for _, s := range sc.counter().node(n, nil) {
+		for _, s := range sc.rule().node(n, nil) {
 			sum[s.d] += s.n
 			keys[s.d.key] = true
 		}
@@ -410,23 +408,4 @@ func (s *liveState) remove(uid types.UID) {
 
 func (s *liveState) relabelNamespace() {
 	s.c.SetNamespace(s.t, s.g.Namespaces()[s.g.Intn(3)])
-}
-
-// The scheduler cache holds NodeInfos whose Node has not arrived yet (pods
-// bound to a node the informer has not delivered); counting one must add
-// nothing and not crash.
-func TestNodeInfoWithoutNode(t *testing.T) {
-	ni := framework.NewNodeInfo(&v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "early", Namespace: "default"}})
-	term := fwk.AffinityTerm{Namespaces: sets.New("default"), Selector: labels.Everything(), TopologyKey: v1.LabelHostname}
-	if !term.Matches(ni.GetPods()[0].GetPod(), nil) {
-		t.Fatal("the term must match the pod, or the test checks nothing")
-	}
-	if got := antiAffinityShares([]fwk.AffinityTerm{term}).node(ni, nil); len(got) != 0 {
-		t.Errorf("shares of a NodeInfo without a Node: %v", got)
-	}
-	tot := newTotals()
-	tot.keys = []string{v1.LabelHostname}
-	if got := tot.bind(ni, nil); len(got) != 0 {
-		t.Errorf("cells of a NodeInfo without a Node: %v", got)
-	}
 }

@@ -59,3 +59,30 @@ func encodeKey(kind string, parts ...any) (string, error) {
 	}
 	return kind + "\x00" + string(data), nil
 }
+
+// scoreQueryKey: the shares depend on the incoming pod's preferred terms (as
+// written and as resolved), and on its identity as existing pods' terms see it
+// (identityKey). The hard weight is fixed per plugin instance.
+func scoreQueryKey(sc *scoreRelation, selectorKeys []string) (string, error) {
+	var spec [2][]v1.WeightedPodAffinityTerm
+	if a := sc.pod.Spec.Affinity; a != nil {
+		if a.PodAffinity != nil {
+			spec[0] = a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution
+		}
+		if a.PodAntiAffinity != nil {
+			spec[1] = a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
+		}
+	}
+	namespaces := func(terms []fwk.WeightedAffinityTerm) [][]string {
+		out := make([][]string, len(terms))
+		for i := range terms {
+			out[i] = sortedSet(terms[i].Namespaces)
+		}
+		return out
+	}
+	identity, err := identityKey("score", sc.pod, sc.nsLabels, selectorKeys)
+	if err != nil {
+		return "", err
+	}
+	return encodeKey(identity, spec, namespaces(sc.preferred), namespaces(sc.antiPreferred))
+}

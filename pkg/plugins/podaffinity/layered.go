@@ -59,10 +59,3 @@ func (l *layered) clone() *layered {
 	c.delta = l.delta.clone()
 	return &c
 }
-
-// materialize returns the combined counts as one map, for tests.
-func (l *layered) materialize() domainCounts {
-	m := domainCounts{}
-	l.each(func(d domain, n int64) bool { m[d] = n; return false })
-	return m
-}

@@ -1,6 +1,3 @@
-// Package podaffinity implements PlacementPodAffinity: inter-pod affinity and
-// anti-affinity, required (Filter) and preferred (Score), including the rules
-// that pods already running impose on the incoming pod.
 package podaffinity
 
 import (
@@ -139,31 +136,6 @@ func (pl *PodAffinity) namespaceLabels(logger klog.Logger, ns string) labels.Set
 		return nil
 	}
 	return labels.Merge(set, nil)
-}
-
-// matchesAll reports whether pod matches every term; false for no terms.
-// Terms here have their namespaceSelector resolved, so no namespace labels
-// are needed.
-func matchesAll(terms []fwk.AffinityTerm, pod *v1.Pod) bool {
-	if len(terms) == 0 {
-		return false
-	}
-	for i := range terms {
-		if !terms[i].Matches(pod, nil) {
-			return false
-		}
-	}
-	return true
-}
-
-// matchesAny reports whether pod matches at least one term.
-func matchesAny(terms []fwk.AffinityTerm, pod *v1.Pod) bool {
-	for i := range terms {
-		if terms[i].Matches(pod, nil) {
-			return true
-		}
-	}
-	return false
 }
 
 // SignPod: pods with inter-pod terms cannot share results (their verdicts

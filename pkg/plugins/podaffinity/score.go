@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
@@ -21,56 +20,6 @@ type scoreState struct {
 }
 
 func (s *scoreState) Clone() fwk.StateData { return s }
-
-// scorer describes one incoming pod's relation to existing pods.
-type scorer struct {
-	pod                      *v1.Pod
-	nsLabels                 labels.Set
-	preferred, antiPreferred []fwk.WeightedAffinityTerm
-	hardWeight               int32
-	ownPreferred             bool
-}
-
-// addTerms appends weight*sign for every term that p matches, in the domain
-// of the node p runs on. nsLabels are p's namespace labels; nil when the
-// terms' namespaceSelectors are already resolved.
-func addTerms(out []share, terms []fwk.WeightedAffinityTerm, p *v1.Pod, nsLabels labels.Set, node *v1.Node, sign int32) []share {
-	for i := range terms {
-		if terms[i].Matches(p, nsLabels) {
-			out = appendShare(out, node, terms[i].TopologyKey, int64(terms[i].Weight*sign))
-		}
-	}
-	return out
-}
-
-// addExisting scores the relation between the incoming pod and existing pod
-// p on node, both ways: the incoming pod's preferred terms matching p, and p's
-// terms (required affinity at the hard weight, preferred ones at theirs)
-// matching the incoming pod.
-func (sc *scorer) addExisting(p fwk.PodInfo, node *v1.Node, out []share) []share {
-	existing := p.GetPod()
-	out = addTerms(out, sc.preferred, existing, nil, node, 1)
-	out = addTerms(out, sc.antiPreferred, existing, nil, node, -1)
-	if sc.hardWeight > 0 {
-		for _, t := range p.GetRequiredAffinityTerms() {
-			if t.Matches(sc.pod, sc.nsLabels) {
-				out = appendShare(out, node, t.TopologyKey, int64(sc.hardWeight))
-			}
-		}
-	}
-	out = addTerms(out, p.GetPreferredAffinityTerms(), sc.pod, sc.nsLabels, node, 1)
-	return addTerms(out, p.GetPreferredAntiAffinityTerms(), sc.pod, sc.nsLabels, node, -1)
-}
-
-// counter is the index's counter for scores: a pod without preferred terms
-// of its own relates only to pods with terms of their own.
-func (sc *scorer) counter() counter {
-	pods := fwk.NodeInfo.GetPodsWithAffinity
-	if sc.ownPreferred {
-		pods = fwk.NodeInfo.GetPods
-	}
-	return counter{pods: pods, pod: sc.addExisting}
-}
 
 // PreScore sums, per topology domain, the weight of every term relating the
 // incoming pod to a pod already placed. Only the domains matter to Score, so
@@ -94,7 +43,7 @@ func (pl *PodAffinity) PreScore(ctx context.Context, cs fwk.CycleState, pod *v1.
 			return fwk.NewStatus(fwk.Skip)
 		}
 	}
-	sc, err := pl.newScorer(ctx, pod, ownPreferred)
+	sc, err := pl.newScoreRelation(ctx, pod, ownPreferred)
 	if err != nil {
 		return fwk.AsStatus(err)
 	}
@@ -115,13 +64,13 @@ func hasPreferredTerms(pod *v1.Pod) bool {
 		(a.PodAntiAffinity != nil && len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) > 0))
 }
 
-// newScorer parses the pod's preferred terms and resolves their namespaces.
-func (pl *PodAffinity) newScorer(ctx context.Context, pod *v1.Pod, ownPreferred bool) (*scorer, error) {
+// newScoreRelation parses the pod's preferred terms and resolves their namespaces.
+func (pl *PodAffinity) newScoreRelation(ctx context.Context, pod *v1.Pod, ownPreferred bool) (*scoreRelation, error) {
 	info, err := framework.NewPodInfo(pod)
 	if err != nil {
 		return nil, fmt.Errorf("%s: parsing pod: %w", Name, err)
 	}
-	sc := &scorer{
+	sc := &scoreRelation{
 		pod:           pod,
 		nsLabels:      pl.namespaceLabels(klog.FromContext(ctx), pod.Namespace),
 		preferred:     info.GetPreferredAffinityTerms(),
@@ -141,9 +90,9 @@ func (pl *PodAffinity) newScorer(ctx context.Context, pod *v1.Pod, ownPreferred 
 
 // scoreExisting sums the weights per domain and totals them per node. The
 // view lists every node, since Score may ask about any; a node adds weight
-// only through its pods (sc.counter skips pods without terms when the incoming
+// only through its pods (sc.countRule skips pods without terms when the incoming
 // pod has no preferred terms of its own).
-func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scorer) (*published, error) {
+func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scoreRelation) (*nodeTotals, error) {
 	nodes, err := pl.snapshot.NodeInfos().List()
 	if err != nil {
 		return nil, fmt.Errorf("%s: listing nodes: %w", Name, err)
@@ -152,38 +101,11 @@ func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scorer) (*publishe
 	if err != nil {
 		return nil, err
 	}
-	key, err := scoreKeyOf(sc, selectorKeys)
+	key, err := scoreQueryKey(sc, selectorKeys)
 	if err != nil {
 		return nil, err
 	}
-	return pl.index.queryTotals(ctx, pl.parallelizer, key, nodes, sc.counter()), nil
-}
-
-// scoreKeyOf: the shares depend on the incoming pod's preferred terms (as
-// written and as resolved), and on its identity as existing pods' terms see it
-// (identityKey). The hard weight is fixed per plugin instance.
-func scoreKeyOf(sc *scorer, selectorKeys []string) (string, error) {
-	var spec [2][]v1.WeightedPodAffinityTerm
-	if a := sc.pod.Spec.Affinity; a != nil {
-		if a.PodAffinity != nil {
-			spec[0] = a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution
-		}
-		if a.PodAntiAffinity != nil {
-			spec[1] = a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
-		}
-	}
-	namespaces := func(terms []fwk.WeightedAffinityTerm) [][]string {
-		out := make([][]string, len(terms))
-		for i := range terms {
-			out[i] = sortedSet(terms[i].Namespaces)
-		}
-		return out
-	}
-	identity, err := identityKey("score", sc.pod, sc.nsLabels, selectorKeys)
-	if err != nil {
-		return "", err
-	}
-	return encodeKey(identity, spec, namespaces(sc.preferred), namespaces(sc.antiPreferred))
+	return pl.index.queryTotals(ctx, pl.parallelizer, key, nodes, sc.rule()), nil
 }
 
 // Score returns the node's total from PreScore. The framework passes the

@@ -1,0 +1,236 @@
+package podaffinity
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sort"
+
+	v1 "k8s.io/api/core/v1"
+	fwk "k8s.io/kube-scheduler/framework"
+)
+
+// A view publishes its sum once per cycle, in one of two forms: per domain
+// (what Filter and the selector keys read) or per node (what Score reads).
+// Neither is modified once published: cycle states of earlier cycles may
+// still hold it.
+
+// domainSums is the sum of one query's shares per domain.
+type domainSums struct {
+	counts domainCounts
+	// keys are the topology keys with at least one share, zero or not.
+	keys []string
+}
+
+// nodeTotals is, for each node, the sum of one query's shares over the
+// node's own domains, by the node's position in pos.
+type nodeTotals struct {
+	totals []int64
+	pos    positions
+	// keys are the topology keys with at least one share, zero or not.
+	keys []string
+}
+
+// slot is what a view keeps for one node: the generation its shares were
+// computed from, the shares, and (for a view with totals) the running sums
+// of the node's domains.
+type slot struct {
+	gen    int64
+	shares []share
+	cells  []*cell
+	// node and pods say what the shares were computed from (see recount).
+	node *v1.Node
+	pods []podShares
+}
+
+// view is one query's shares and their running sum. The slots are aligned
+// with the node list of the last refresh: the snapshot keeps one NodeInfo
+// object per node across cycles, so a refresh walks the new list against the
+// old one comparing pointers and generations, and touches nothing else for a
+// node that did not change.
+type view struct {
+	count   countRule
+	order   []fwk.NodeInfo
+	slots   []slot
+	spare   []slot
+	sum     domainCounts
+	keyRefs map[string]int
+	// keys is keyRefs' keys, sorted; keysMoved says a key came or went.
+	keys      []string
+	keysMoved bool
+	// totals is set for views whose callers read per-node totals (Score);
+	// such a view publishes nodeTotals, any other domainSums.
+	totals    *totals
+	sums      *domainSums
+	perNode   *nodeTotals
+	published bool
+	used      uint64
+	// reused counts nodes whose shares were kept, and podsReused pods whose
+	// shares were; tests check the index is actually exercised.
+	reused, podsReused int
+}
+
+func newView(count countRule, perNode bool) *view {
+	v := &view{count: count, sum: domainCounts{}, keyRefs: map[string]int{}}
+	if perNode {
+		v.totals = newTotals()
+	}
+	return v
+}
+
+func (v *view) apply(shares []share, sign int64) {
+	for _, s := range shares {
+		if v.sum[s.d] += sign * s.n; v.sum[s.d] == 0 {
+			delete(v.sum, s.d)
+		}
+		if v.totals != nil {
+			v.totals.cell(s.d).n += sign * s.n
+		}
+		refs := v.keyRefs[s.d.key] + int(sign)
+		switch refs {
+		case 0:
+			delete(v.keyRefs, s.d.key)
+			v.keysMoved = true
+		case 1:
+			v.keysMoved = v.keysMoved || sign > 0
+			v.keyRefs[s.d.key] = refs
+		default:
+			v.keyRefs[s.d.key] = refs
+		}
+	}
+}
+
+// parallelMin is the number of changed nodes from which recomputing shares is
+// worth the scheduler's workers.
+const parallelMin = 64
+
+// lookahead bounds how far the walk searches the old list for a node that
+// is not at the expected position (nodes removed before it). A node found
+// nowhere within it is treated as new and its old shares as gone: slower,
+// never wrong.
+const lookahead = 8
+
+// refresh brings the view up to date with nodes, the complete list of nodes
+// that can have shares, and publishes the sum if it may have changed.
+//
+// A share is reused only from the same NodeInfo object at the same
+// generation. The scheduler cache gives every change a new generation, and
+// the snapshot keeps one object per node name, so reuse is sound; every old
+// share not reused is subtracted.
+func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo) {
+	same := len(nodes) == len(v.order)
+	for i := 0; same && i < len(nodes); i++ {
+		same = nodes[i] == v.order[i]
+	}
+	slots := v.slots
+	dirty := false
+	if !same {
+		// The list changes most cycles for lists such as "nodes with
+		// affinity pods"; two buffers take turns rather than allocating.
+		slots = slices.Grow(v.spare[:0], len(nodes))[:len(nodes)]
+		clear(slots)
+		dirty = v.realign(nodes, slots)
+		v.spare = v.slots
+	}
+	var changed []int
+	for i, ni := range nodes {
+		if g := ni.GetGeneration(); g != slots[i].gen || g == 0 {
+			changed = append(changed, i)
+		}
+	}
+	v.reused += len(nodes) - len(changed)
+	fresh := make([][]share, len(changed))
+	memos := make([][]podShares, len(changed))
+	reused := make([]int, len(changed))
+	work := func(k int) {
+		i := changed[k]
+		fresh[k], memos[k], reused[k] = v.count.recount(nodes[i], &slots[i])
+	}
+	if len(changed) >= parallelMin {
+		p.Until(ctx, len(changed), work, Name)
+	} else {
+		for k := range changed {
+			work(k)
+		}
+	}
+	for k, i := range changed {
+		if !slices.Equal(slots[i].shares, fresh[k]) {
+			v.apply(slots[i].shares, -1)
+			v.apply(fresh[k], 1)
+			dirty = true
+		}
+		slots[i].gen, slots[i].shares = nodes[i].GetGeneration(), fresh[k]
+		slots[i].node, slots[i].pods = nodes[i].Node(), memos[k]
+		v.podsReused += reused[k]
+	}
+	if !same {
+		v.order = append(v.order[:0], nodes...)
+	}
+	v.slots = slots
+	if v.keysMoved {
+		v.keys, v.keysMoved = sortedKeys(v.keyRefs), false
+	}
+	if v.totals != nil && v.totals.update(nodes, slots, changed, !same, v.keys) {
+		dirty = true
+	}
+	if dirty || !v.published {
+		v.publish()
+	}
+}
+
+// realign carries the old slots over to the positions of the same NodeInfo
+// objects in nodes (a zero slot, generation 0, marks a node to compute),
+// subtracts the shares of objects no longer listed, and reports whether it
+// subtracted any.
+func (v *view) realign(nodes []fwk.NodeInfo, slots []slot) bool {
+	dropped := false
+	drop := func(j int) {
+		if len(v.slots[j].shares) > 0 {
+			v.apply(v.slots[j].shares, -1)
+			dropped = true
+		}
+	}
+	j := 0
+	for i, ni := range nodes {
+		k := j
+		for ; k < len(v.order) && k < j+lookahead && v.order[k] != ni; k++ {
+		}
+		if k == len(v.order) || k == j+lookahead {
+			// Not found near: new to this view; its zero slot (generation 0)
+			// forces a compute from no shares.
+			continue
+		}
+		for ; j < k; j++ {
+			drop(j)
+		}
+		slots[i] = v.slots[k]
+		j = k + 1
+	}
+	for ; j < len(v.order); j++ {
+		drop(j)
+	}
+	return dropped
+}
+
+func (v *view) publish() {
+	v.published = true
+	if v.totals != nil {
+		v.perNode = &nodeTotals{keys: v.keys, totals: v.totals.sums(v.slots), pos: v.totals.pos}
+		return
+	}
+	v.sums = &domainSums{counts: maps.Clone(v.sum), keys: v.keys}
+}
+
+// sortedKeys returns m's keys in order; nil when there are none, so that an
+// emptied view and a new one publish the same.
+func sortedKeys(m map[string]int) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
