@@ -12,7 +12,6 @@ import (
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/nodeaffinity"
-	"github.com/kube-placement/placement-scheduler/pkg/plugins/nodeselector"
 )
 
 var inTree = plugintest.Implementation{Name: "upstream", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
@@ -44,17 +43,4 @@ func BenchmarkNodeAffinity(b *testing.B) {
 		{Name: "required", Pod: requiredPod},
 		{Name: "preferred", Pod: preferredPod},
 	})
-}
-
-// BenchmarkNodeSelector compares our selector plugin with the in-tree
-// NodeAffinity plugin, which is what checks nodeSelector upstream.
-func BenchmarkNodeSelector(b *testing.B) {
-	pod := st.MakePod().Name("p").NodeSelector(map[string]string{v1.LabelTopologyZone: "zone-3", "disk": "ssd"}).Obj()
-	plugintest.BenchPlugin(b, []plugintest.Implementation{
-		inTree,
-		{Name: "ours", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
-			pl, _ := nodeselector.New(context.Background(), nil, h)
-			return pl
-		}},
-	}, []plugintest.BenchCase{{Name: "selector", Pod: pod}})
 }

@@ -19,7 +19,7 @@ import (
 // (its own namespace, the listed ones, and the namespaceSelector's matches
 // at this cycle).
 func termsKey(kind string, spec []v1.PodAffinityTerm, resolved []fwk.AffinityTerm) (string, error) {
-	return encodeKey(kind, spec, namespacesOf(resolved))
+	return encodeKey(kind, spec, namespacesOf(resolved, termNamespaces))
 }
 
 // identityKey identifies a query that matches existing pods' terms against
@@ -38,13 +38,18 @@ func identityKey(kind string, pod *v1.Pod, nsLabels labels.Set, selectorKeys []s
 	return encodeKey(kind, pod.Namespace, map[string]string(nsLabels), selectorKeys, projected)
 }
 
-func namespacesOf(terms []fwk.AffinityTerm) [][]string {
+// namespacesOf lists each term's resolved namespaces, sorted.
+func namespacesOf[T fwk.AffinityTerm | fwk.WeightedAffinityTerm](terms []T, namespaces func(*T) sets.Set[string]) [][]string {
 	out := make([][]string, len(terms))
 	for i := range terms {
-		out[i] = sortedSet(terms[i].Namespaces)
+		out[i] = sortedSet(namespaces(&terms[i]))
 	}
 	return out
 }
+
+func termNamespaces(t *fwk.AffinityTerm) sets.Set[string] { return t.Namespaces }
+
+func weightedTermNamespaces(t *fwk.WeightedAffinityTerm) sets.Set[string] { return t.Namespaces }
 
 func sortedSet(s sets.Set[string]) []string {
 	l := s.UnsortedList()
@@ -73,16 +78,10 @@ func scoreQueryKey(sc *scoreRelation, selectorKeys []string) (string, error) {
 			spec[1] = a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 		}
 	}
-	namespaces := func(terms []fwk.WeightedAffinityTerm) [][]string {
-		out := make([][]string, len(terms))
-		for i := range terms {
-			out[i] = sortedSet(terms[i].Namespaces)
-		}
-		return out
-	}
 	identity, err := identityKey("score", sc.pod, sc.nsLabels, selectorKeys)
 	if err != nil {
 		return "", err
 	}
-	return encodeKey(identity, spec, namespaces(sc.preferred), namespaces(sc.antiPreferred))
+	return encodeKey(identity, spec,
+		namespacesOf(sc.preferred, weightedTermNamespaces), namespacesOf(sc.antiPreferred, weightedTermNamespaces))
 }
