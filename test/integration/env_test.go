@@ -5,19 +5,39 @@ package integration
 
 import (
 	"context"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
+
+	st "k8s.io/kubernetes/pkg/scheduler/testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
+	memory "k8s.io/client-go/discovery/cached"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2/ktesting"
+	"k8s.io/utils/ptr"
 
 	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/internal/localcluster"
 	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
+	"github.com/kube-placement/placement-scheduler/internal/render"
 )
 
 // deployNamespace is where manifests/scheduler-config.yaml keeps its lease.
@@ -131,4 +151,182 @@ func (e *env) waitPod(pod *v1.Pod, timeout time.Duration, what string, observe f
 		e.t.Fatalf("pod %s/%s not %s within %v: %v", pod.Namespace, pod.Name, what, timeout, err)
 	}
 	return answer
+}
+
+// deletePod deletes at once: there is no kubelet to end a graceful deletion.
+func (e *env) deletePod(pod *v1.Pod) {
+	e.t.Helper()
+	if err := e.cs.CoreV1().Pods(pod.Namespace).Delete(e.ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) waitBoundCount(want int, timeout time.Duration) {
+	e.t.Helper()
+	bound := 0
+	err := wait.PollUntilContextTimeout(e.ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		pods, err := e.cs.CoreV1().Pods(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		bound = 0
+		for _, p := range pods.Items {
+			if p.Spec.NodeName != "" {
+				bound++
+			}
+		}
+		return bound >= want, nil
+	})
+	if err != nil {
+		e.t.Fatalf("%d pods bound within %v, want %d: %v", bound, timeout, want, err)
+	}
+}
+
+func (e *env) waitAllowed(user string, attrs authorizationv1.ResourceAttributes) {
+	e.t.Helper()
+	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user, ResourceAttributes: &attrs}}
+	err := wait.PollUntilContextTimeout(e.ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		got, err := e.cs.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		return err == nil && got.Status.Allowed, nil
+	})
+	if err != nil {
+		e.t.Fatalf("%s never allowed to %s %s: %v", user, attrs.Verb, attrs.Resource, err)
+	}
+}
+
+// grant binds a new ClusterRole with rules to user.
+func (e *env) grant(user string, rules ...rbacv1.PolicyRule) {
+	e.t.Helper()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: rules}
+	if _, err := e.cs.RbacV1().ClusterRoles().Create(e.ctx, role, metav1.CreateOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	}
+	if _, err := e.cs.RbacV1().ClusterRoleBindings().Create(e.ctx, binding, metav1.CreateOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+	// The authorizer reads roles through its own informers: wait until it
+	// allows what was granted, or the next request may still be refused.
+	for _, r := range rules {
+		e.waitAllowed(user, authorizationv1.ResourceAttributes{Group: r.APIGroups[0], Resource: r.Resources[0], Verb: r.Verbs[0], Namespace: "default"})
+	}
+}
+
+func (e *env) clientFor(kubeconfig string) kubernetes.Interface {
+	e.t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cs
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// apply server-side-applies every object of a YAML stream and returns their kinds.
+func (e *env) apply(data []byte) []string {
+	e.t.Helper()
+	dc, err := discovery.NewDiscoveryClientForConfig(e.cluster.Config)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	dyn, err := dynamic.NewForConfig(e.cluster.Config)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	objs, err := render.Objects(data)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var kinds []string
+	for _, obj := range objs {
+		gvk := obj.GroupVersionKind()
+		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			e.t.Fatalf("mapping %s: %v", gvk, err)
+		}
+		var client dynamic.ResourceInterface = dyn.Resource(mapping.Resource)
+		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+			client = dyn.Resource(mapping.Resource).Namespace(obj.GetNamespace())
+		}
+		if _, err := client.Apply(e.ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: "placement-integration", Force: true}); err != nil {
+			e.t.Fatalf("applying %s %s/%s: %v", gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
+		}
+		kinds = append(kinds, gvk.Kind)
+	}
+	return kinds
+}
+
+func (e *env) expectLeaseHeld(namespace, name string) {
+	e.t.Helper()
+	var lease *coordinationv1.Lease
+	err := wait.PollUntilContextTimeout(e.ctx, 100*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		var err error
+		lease, err = e.cs.CoordinationV1().Leases(namespace).Get(ctx, name, metav1.GetOptions{})
+		return err == nil && lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != "", nil
+	})
+	if err != nil {
+		e.t.Fatalf("lease %s/%s not held: %v", namespace, name, err)
+	}
+}
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	// The scheduler serves a self-signed certificate.
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s\n%s", url, resp.Status, body)
+	}
+	return string(body)
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func (e *env) patchNode(name string, mutate func(*v1.Node)) {
+	e.t.Helper()
+	node, err := e.cs.CoreV1().Nodes().Get(e.ctx, name, metav1.GetOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	mutate(node)
+	if _, err := e.cs.CoreV1().Nodes().Update(e.ctx, node, metav1.UpdateOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func pausePod(name string) *st.PodWrapper {
+	return st.MakePod().Namespace(metav1.NamespaceDefault).Name(name).SchedulerName(ourScheduler).
+		Container("registry.k8s.io/pause:3.10").Req(map[v1.ResourceName]string{v1.ResourceCPU: "100m"})
 }

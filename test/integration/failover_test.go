@@ -165,27 +165,6 @@ func (e *env) streamPods(n int) error {
 	return nil
 }
 
-func (e *env) waitBoundCount(want int, timeout time.Duration) {
-	e.t.Helper()
-	bound := 0
-	err := wait.PollUntilContextTimeout(e.ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		pods, err := e.cs.CoreV1().Pods(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return false, err
-		}
-		bound = 0
-		for _, p := range pods.Items {
-			if p.Spec.NodeName != "" {
-				bound++
-			}
-		}
-		return bound >= want, nil
-	})
-	if err != nil {
-		e.t.Fatalf("%d pods bound within %v, want %d: %v", bound, timeout, want, err)
-	}
-}
-
 // expectNoScheduledTwice: no pod has two Scheduled events, so no two instances
 // both believe they bound it. (A crashed leader may bind a pod and die before
 // its event is written, so a pod may have none.)

@@ -1,24 +1,14 @@
 package integration
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 	"time"
 
-	coordinationv1 "k8s.io/api/coordination/v1"
 	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/restmapper"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/internal/localcluster"
@@ -72,41 +62,6 @@ func (in installation) schedulerConfig(t *testing.T) []byte {
 	}
 	t.Fatal("the rendered objects hold no scheduler ConfigMap")
 	return nil
-}
-
-// apply server-side-applies every object of a YAML stream and returns their kinds.
-func (e *env) apply(data []byte) []string {
-	e.t.Helper()
-	dc, err := discovery.NewDiscoveryClientForConfig(e.cluster.Config)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	dyn, err := dynamic.NewForConfig(e.cluster.Config)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	objs, err := render.Objects(data)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var kinds []string
-	for _, obj := range objs {
-		gvk := obj.GroupVersionKind()
-		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			e.t.Fatalf("mapping %s: %v", gvk, err)
-		}
-		var client dynamic.ResourceInterface = dyn.Resource(mapping.Resource)
-		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-			client = dyn.Resource(mapping.Resource).Namespace(obj.GetNamespace())
-		}
-		if _, err := client.Apply(e.ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: "placement-integration", Force: true}); err != nil {
-			e.t.Fatalf("applying %s %s/%s: %v", gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
-		}
-		kinds = append(kinds, gvk.Kind)
-	}
-	return kinds
 }
 
 // TestManifestsRBAC applies the rendered kustomize base, and the rendered
@@ -188,39 +143,4 @@ func testInstallation(t *testing.T, in installation) {
 			t.Errorf("%s as the scheduler: err = %v, want Forbidden", what, err)
 		}
 	}
-}
-
-func (e *env) clientFor(kubeconfig string) kubernetes.Interface {
-	e.t.Helper()
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return cs
-}
-
-func (e *env) expectLeaseHeld(namespace, name string) {
-	e.t.Helper()
-	var lease *coordinationv1.Lease
-	err := wait.PollUntilContextTimeout(e.ctx, 100*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
-		var err error
-		lease, err = e.cs.CoordinationV1().Leases(namespace).Get(ctx, name, metav1.GetOptions{})
-		return err == nil && lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != "", nil
-	})
-	if err != nil {
-		e.t.Fatalf("lease %s/%s not held: %v", namespace, name, err)
-	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -8,7 +8,6 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
-	"k8s.io/utils/ptr"
 
 	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
@@ -145,12 +144,4 @@ func zoneOf(node string) string {
 		}
 	}
 	return ""
-}
-
-// deletePod deletes at once: there is no kubelet to end a graceful deletion.
-func (e *env) deletePod(pod *v1.Pod) {
-	e.t.Helper()
-	if err := e.cs.CoreV1().Pods(pod.Namespace).Delete(e.ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
-		e.t.Fatal(err)
-	}
 }

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	st "k8s.io/kubernetes/pkg/scheduler/testing"
 
 	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
@@ -17,11 +15,6 @@ import (
 )
 
 const ourScheduler = fixtures.SchedulerName
-
-func pausePod(name string) *st.PodWrapper {
-	return st.MakePod().Namespace(metav1.NamespaceDefault).Name(name).SchedulerName(ourScheduler).
-		Container("registry.k8s.io/pause:3.10").Req(map[v1.ResourceName]string{v1.ResourceCPU: "100m"})
-}
 
 // TestSandboxExamples runs `make run`'s code end to end and checks that every
 // example pod lands where its constraints send it.
@@ -131,16 +124,4 @@ func TestFailedSchedulingAndRequeue(t *testing.T) {
 			t.Errorf("bound to %s, want node-c2", node)
 		}
 	})
-}
-
-func (e *env) patchNode(name string, mutate func(*v1.Node)) {
-	e.t.Helper()
-	node, err := e.cs.CoreV1().Nodes().Get(e.ctx, name, metav1.GetOptions{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	mutate(node)
-	if _, err := e.cs.CoreV1().Nodes().Update(e.ctx, node, metav1.UpdateOptions{}); err != nil {
-		e.t.Fatal(err)
-	}
 }
