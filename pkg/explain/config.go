@@ -150,11 +150,11 @@ func Profile(cfg *config.KubeSchedulerConfiguration, schedulerName string) (*con
 	return nil, &NoProfileError{Name: schedulerName, Profiles: names}
 }
 
-// ErrNoConfigFlag: no container of the scheduler's Deployment passes
-// --config, so its configuration cannot be found through the Deployment.
+// ErrNoConfigFlag says that no container of the scheduler's Deployment
+// passes --config, so its configuration cannot be found through the Deployment.
 var ErrNoConfigFlag = errors.New("no container passes --config")
 
-// NoProfileError: the configuration has no profile of that schedulerName.
+// NoProfileError says the configuration has no profile of that schedulerName.
 type NoProfileError struct {
 	Name     string
 	Profiles []string

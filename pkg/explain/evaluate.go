@@ -56,7 +56,7 @@ func filter(ctx context.Context, f framework.Framework, state fwk.CycleState, po
 	diagnosis.UnschedulablePlugins = unschedulable
 	if !s.IsSuccess() {
 		if !s.IsRejected() {
-			return nil, nil, diagnosis, fmt.Errorf("PreFilter: %w", s.AsError())
+			return nil, nil, diagnosis, fmt.Errorf("running PreFilter: %w", s.AsError())
 		}
 		// As in the scheduler: every node gets PreFilter's status, and the
 		// message is PreFilter's alone.
@@ -93,7 +93,7 @@ func filter(ctx context.Context, f framework.Framework, state fwk.CycleState, po
 			feasible = append(feasible, nodes[i])
 		case candidate[i]:
 			if !s.IsRejected() {
-				return nil, nil, diagnosis, fmt.Errorf("Filter on node %s: %w", nodes[i].Node().Name, s.AsError())
+				return nil, nil, diagnosis, fmt.Errorf("running Filter on node %s: %w", nodes[i].Node().Name, s.AsError())
 			}
 			diagnosis.NodeToStatus.Set(nodes[i].Node().Name, s)
 			diagnosis.AddPluginStatus(s)
@@ -144,11 +144,11 @@ func rejection(s *fwk.Status) Rejection {
 // score runs the score phases and returns the feasible nodes best first.
 func score(ctx context.Context, f framework.Framework, state fwk.CycleState, pod *v1.Pod, feasible []fwk.NodeInfo) ([]NodeScore, error) {
 	if s := f.RunPreScorePlugins(ctx, state, pod, feasible); !s.IsSuccess() {
-		return nil, fmt.Errorf("PreScore: %w", s.AsError())
+		return nil, fmt.Errorf("running PreScore: %w", s.AsError())
 	}
 	scores, s := f.RunScorePlugins(ctx, state, pod, feasible)
 	if !s.IsSuccess() {
-		return nil, fmt.Errorf("Score: %w", s.AsError())
+		return nil, fmt.Errorf("running Score: %w", s.AsError())
 	}
 	weights := map[string]int64{}
 	if p := f.ListPlugins(); p != nil {

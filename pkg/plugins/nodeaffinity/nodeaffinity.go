@@ -258,14 +258,15 @@ func readScoreState(cs fwk.CycleState, pod *v1.Pod) (*scoreState, error) {
 // NormalizeScore scales the sums linearly so that the best-matching node
 // gets MaxNodeScore, with upstream's helper (and so its integer rounding).
 func (*NodeAffinity) NormalizeScore(_ context.Context, _ fwk.CycleState, _ *v1.Pod, list fwk.NodeScoreList) *fwk.Status {
-	return helper.DefaultNormalizeScore(fwk.MaxNodeScore, false, list)
+	return helper.DefaultNormalizeScore(fwk.MaxScore, false, list)
 }
 
 // ScoreExtensions returns the plugin itself, for NormalizeScore.
 func (pl *NodeAffinity) ScoreExtensions() fwk.ScoreExtensions { return pl }
 
-// EventsToRegister: only a new node, or new labels on a node, can make a node
-// match required terms (node names never change).
+// EventsToRegister names the events that can make a rejected pod fit: only a
+// new node, or new labels on a node, can make a node match required terms
+// (node names never change).
 func (pl *NodeAffinity) EventsToRegister(_ context.Context) ([]fwk.ClusterEventWithHint, error) {
 	return []fwk.ClusterEventWithHint{
 		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.Add | fwk.UpdateNodeLabel}, QueueingHintFn: pl.isSchedulableAfterNodeChange},
@@ -287,8 +288,9 @@ func (pl *NodeAffinity) isSchedulableAfterNodeChange(logger klog.Logger, pod *v1
 	return requeue.OnNodeMatch(logger, pod, nodeaffinity.GetRequiredNodeAffinity(pod), oldNode, newNode)
 }
 
-// SignPod: the verdicts and scores depend only on the pod's node affinity
-// (and nodeSelector, which the in-tree signature also covers).
+// SignPod gives the pod's signature for opportunistic batching: the verdicts
+// and scores depend only on the pod's node affinity (and nodeSelector, which
+// the in-tree signature also covers).
 func (*NodeAffinity) SignPod(_ context.Context, pod *v1.Pod) ([]fwk.SignFragment, *fwk.Status) {
 	aff, err := fwk.NodeAffinitySigner(pod)
 	if err != nil {

@@ -64,8 +64,9 @@ func (*NodeName) Filter(_ context.Context, _ fwk.CycleState, pod *v1.Pod, nodeIn
 	return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, ErrReason)
 }
 
-// EventsToRegister: only the arrival of a node can produce the named node; node
-// updates never change a name. The check is one string comparison, so no hint.
+// EventsToRegister names the events that can make a rejected pod fit: only the
+// arrival of a node can produce the named node; node updates never change a
+// name. The check is one string comparison, so no hint.
 func (*NodeName) EventsToRegister(_ context.Context) ([]fwk.ClusterEventWithHint, error) {
 	return []fwk.ClusterEventWithHint{
 		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.Add}},

@@ -105,8 +105,9 @@ func selectorFromState(cs fwk.CycleState, pod *v1.Pod) (labels.Selector, error) 
 	return s.selector, nil
 }
 
-// EventsToRegister: a node added, or a node whose labels change, can start to
-// match. Nothing else a selector reads can change.
+// EventsToRegister names the events that can make a rejected pod fit: a node
+// added, or a node whose labels change, can start to match. Nothing else a
+// selector reads can change.
 func (pl *NodeSelector) EventsToRegister(_ context.Context) ([]fwk.ClusterEventWithHint, error) {
 	return []fwk.ClusterEventWithHint{
 		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.Add | fwk.UpdateNodeLabel}, QueueingHintFn: pl.isSchedulableAfterNodeChange},
@@ -124,7 +125,8 @@ func (pl *NodeSelector) isSchedulableAfterNodeChange(logger klog.Logger, pod *v1
 	return requeue.OnNodeMatch(logger, pod, nodeaffinity.GetRequiredNodeAffinity(pod), oldNode, newNode)
 }
 
-// SignPod: pods with the same selector get the same verdicts.
+// SignPod gives the pod's signature for opportunistic batching: pods with the
+// same selector get the same verdicts.
 func (*NodeSelector) SignPod(_ context.Context, pod *v1.Pod) ([]fwk.SignFragment, *fwk.Status) {
 	return []fwk.SignFragment{{Key: fwk.NodeSelectorSignerName, Value: pod.Spec.NodeSelector}}, nil
 }

@@ -138,11 +138,12 @@ func (pl *PodAffinity) namespaceLabels(logger klog.Logger, ns string) labels.Set
 	return labels.Merge(set, nil)
 }
 
-// SignPod: pods with inter-pod terms cannot share results (their verdicts
-// depend on each other's placement). For other pods, existing pods' required
-// anti-affinity and preferred terms match on the incoming pod's labels, so the
-// labels are the signature even when preferred terms of existing pods are
-// ignored: signing less would let pods share a verdict they do not share.
+// SignPod gives the pod's signature for opportunistic batching: pods with
+// inter-pod terms cannot share results (their verdicts depend on each other's
+// placement). For other pods, existing pods' required anti-affinity and
+// preferred terms match on the incoming pod's labels, so the labels are the
+// signature even when preferred terms of existing pods are ignored: signing
+// less would let pods share a verdict they do not share.
 func (pl *PodAffinity) SignPod(_ context.Context, pod *v1.Pod) ([]fwk.SignFragment, *fwk.Status) {
 	if a := pod.Spec.Affinity; a != nil && (a.PodAffinity != nil || a.PodAntiAffinity != nil) {
 		return nil, fwk.NewStatus(fwk.Unschedulable, "pods with inter-pod affinity are not signable")

@@ -165,7 +165,7 @@ func (pl *PodAffinity) NormalizeScore(_ context.Context, cs fwk.CycleState, _ *v
 	for i := range list {
 		n := 0.0
 		if hi > lo {
-			n = float64(fwk.MaxNodeScore) * (float64(list[i].Score-lo) / float64(hi-lo))
+			n = float64(fwk.MaxScore) * (float64(list[i].Score-lo) / float64(hi-lo))
 		}
 		list[i].Score = int64(n)
 	}

@@ -154,15 +154,16 @@ func (pl *TaintToleration) countUntoleratedPreferNoSchedule(logger klog.Logger, 
 // fewest untolerated taints gets MaxNodeScore, and when no node has any, every
 // node gets it.
 func (*TaintToleration) NormalizeScore(_ context.Context, _ fwk.CycleState, _ *v1.Pod, list fwk.NodeScoreList) *fwk.Status {
-	return helper.DefaultNormalizeScore(fwk.MaxNodeScore, true, list)
+	return helper.DefaultNormalizeScore(fwk.MaxScore, true, list)
 }
 
 // ScoreExtensions returns the plugin itself, for NormalizeScore.
 func (pl *TaintToleration) ScoreExtensions() fwk.ScoreExtensions { return pl }
 
-// EventsToRegister: a new node, or a change of a node's taints, can remove the
-// blocking taint; so can the pod gaining a toleration (the API only allows
-// adding tolerations to an existing pod).
+// EventsToRegister names the events that can make a rejected pod fit: a new
+// node, or a change of a node's taints, can remove the blocking taint; so can
+// the pod gaining a toleration (the API only allows adding tolerations to an
+// existing pod).
 func (pl *TaintToleration) EventsToRegister(_ context.Context) ([]fwk.ClusterEventWithHint, error) {
 	return []fwk.ClusterEventWithHint{
 		{Event: fwk.ClusterEvent{Resource: fwk.Node, ActionType: fwk.Add | fwk.UpdateNodeTaint}, QueueingHintFn: pl.isSchedulableAfterNodeChange},
@@ -198,7 +199,8 @@ func isSchedulableAfterTolerationAdded(logger klog.Logger, pod *v1.Pod, _, _ any
 	return fwk.Queue, nil
 }
 
-// SignPod: verdicts and scores depend on the pod only through its tolerations.
+// SignPod gives the pod's signature for opportunistic batching: verdicts and
+// scores depend on the pod only through its tolerations.
 func (*TaintToleration) SignPod(_ context.Context, pod *v1.Pod) ([]fwk.SignFragment, *fwk.Status) {
 	return []fwk.SignFragment{{Key: fwk.TolerationsSignerName, Value: fwk.TolerationsSigner(pod)}}, nil
 }
