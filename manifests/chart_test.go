@@ -44,6 +44,20 @@ func renderChart(t *testing.T, rel render.Release, values map[string]any) []*uns
 	return objs
 }
 
+// renderKustomize builds the kustomize base, failing the test on an error.
+func renderKustomize(t *testing.T) []*unstructured.Unstructured {
+	t.Helper()
+	stream, err := render.Kustomize(render.ManifestsDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := render.Objects(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
 // values parses a YAML values document.
 func values(t *testing.T, doc string) map[string]any {
 	t.Helper()
@@ -137,14 +151,7 @@ func TestChartDefaultConfig(t *testing.T) {
 // for field, once helm's bookkeeping labels, the config checksum and
 // kustomize's ConfigMap name suffix are set aside.
 func TestChartMatchesKustomize(t *testing.T) {
-	stream, err := render.Kustomize(render.ManifestsDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := render.Objects(stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := renderKustomize(t)
 	chart := renderChart(t, defaultRelease, values(t, "namespace: {create: true}"))
 
 	index := func(objs []*unstructured.Unstructured) map[string]map[string]any {
@@ -503,15 +510,7 @@ func TestVersionsAgree(t *testing.T) {
 	if ch.Metadata.AppVersion != release || "v"+ch.Metadata.Version != release {
 		t.Errorf("Chart.yaml version %s, appVersion %s; VERSION says %s", ch.Metadata.Version, ch.Metadata.AppVersion, release)
 	}
-	stream, err := render.Kustomize(render.ManifestsDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := render.Objects(stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := find(objs, "Deployment", "placement-scheduler")
+	d := find(renderKustomize(t), "Deployment", "placement-scheduler")
 	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
 	image := containers[0].(map[string]any)["image"]
 	if want := "ghcr.io/kube-placement/placement-scheduler:" + release; image != want {

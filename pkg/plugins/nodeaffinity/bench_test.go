@@ -1,26 +1,15 @@
 package nodeaffinity_test
 
 import (
-	"context"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
 	fwk "k8s.io/kube-scheduler/framework"
-	"k8s.io/kubernetes/pkg/scheduler/apis/config"
-	upstream "k8s.io/kubernetes/pkg/scheduler/framework/plugins/nodeaffinity"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/nodeaffinity"
 )
-
-var inTree = plugintest.Implementation{Name: "upstream", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
-	pl, err := upstream.New(context.Background(), &config.NodeAffinityArgs{}, h, plugintest.InTreeFeatures())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return pl
-}}
 
 func BenchmarkNodeAffinity(b *testing.B) {
 	requiredPod := st.MakePod().Name("p").Obj()
@@ -34,7 +23,7 @@ func BenchmarkNodeAffinity(b *testing.B) {
 		{Weight: 20, Preference: exprs(req("disk", v1.NodeSelectorOpIn, "ssd", "nvme"))},
 	}}}
 	plugintest.BenchPlugin(b, []plugintest.Implementation{
-		inTree,
+		plugintest.InTreeNodeAffinity,
 		{Name: "ours", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
 			pl, _ := nodeaffinity.NewWithArgs(nodeaffinity.Args{})
 			return pl

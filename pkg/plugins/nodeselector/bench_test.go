@@ -6,29 +6,18 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	fwk "k8s.io/kube-scheduler/framework"
-	"k8s.io/kubernetes/pkg/scheduler/apis/config"
-	upstream "k8s.io/kubernetes/pkg/scheduler/framework/plugins/nodeaffinity"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/nodeselector"
 )
 
-// inTree is the in-tree NodeAffinity plugin, which checks nodeSelector upstream.
-var inTree = plugintest.Implementation{Name: "upstream", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
-	pl, err := upstream.New(context.Background(), &config.NodeAffinityArgs{}, h, plugintest.InTreeFeatures())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return pl
-}}
-
 // BenchmarkNodeSelector compares our selector plugin with the in-tree
 // NodeAffinity plugin, which is what checks nodeSelector upstream.
 func BenchmarkNodeSelector(b *testing.B) {
 	pod := st.MakePod().Name("p").NodeSelector(map[string]string{v1.LabelTopologyZone: "zone-3", "disk": "ssd"}).Obj()
 	plugintest.BenchPlugin(b, []plugintest.Implementation{
-		inTree,
+		plugintest.InTreeNodeAffinity,
 		{Name: "ours", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
 			pl, _ := nodeselector.New(context.Background(), nil, h)
 			return pl

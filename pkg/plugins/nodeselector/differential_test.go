@@ -22,7 +22,7 @@ func TestDifferentialAgainstInTree(t *testing.T) {
 	for i := 0; i < plugintest.DifferentialCases; i++ {
 		nodes := g.Nodes(1 + g.Intn(8))
 		cluster := plugintest.NewCluster(t, nil, nodes, nil)
-		oracle := inTree.New(t, cluster.Handle)
+		oracle := plugintest.InTreeNodeAffinity.New(t, cluster.Handle)
 		ours, err := nodeselector.New(ctx, nil, cluster.Handle)
 		if err != nil {
 			t.Fatal(err)

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"k8s.io/kubernetes/pkg/scheduler/apis/config"
+	upstreamnodeaffinity "k8s.io/kubernetes/pkg/scheduler/framework/plugins/nodeaffinity"
+
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -201,3 +204,14 @@ func benchCycles(b *testing.B, live *LiveCluster, churn *v1.Pod, cycle func([]fw
 		}
 	}
 }
+
+// InTreeNodeAffinity is the in-tree NodeAffinity plugin with default args:
+// the oracle of both PlacementNodeAffinity and PlacementNodeSelector, since
+// upstream checks nodeSelector in NodeAffinity.
+var InTreeNodeAffinity = Implementation{Name: "upstream", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
+	pl, err := upstreamnodeaffinity.New(context.Background(), &config.NodeAffinityArgs{}, h, InTreeFeatures())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pl
+}}
