@@ -11,6 +11,8 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
@@ -57,6 +59,17 @@ func TestExplain(t *testing.T) {
 		got := e.explain(t, explainer, pod.Name, "-n", pod.Namespace)
 		if got.BoundNode != node || got.Bound == nil || got.Bound.Rank != 1 || !contains(got.Pick, node) {
 			t.Errorf("bound to %s; explain: boundNode %q, bound %+v, pick %v", node, got.BoundNode, got.Bound, got.Pick)
+		}
+	})
+
+	t.Run("the explainers read the scheduler's ConfigMap and no other", func(t *testing.T) {
+		other := &v1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: deployNamespace}}
+		if _, err := e.cs.CoreV1().ConfigMaps(deployNamespace).Create(e.ctx, other, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.clientFor(explainer).CoreV1().ConfigMaps(deployNamespace).Get(e.ctx, other.Name, metav1.GetOptions{})
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("get configmap %s/%s as an explainer: err = %v, want Forbidden", deployNamespace, other.Name, err)
 		}
 	})
 

@@ -132,6 +132,11 @@ func testInstallation(t *testing.T, in installation) {
 		"change its own permissions": func() error {
 			return sa.RbacV1().ClusterRoles().Delete(e.ctx, in.serviceAccount, metav1.DeleteOptions{})
 		},
+		// Leader election reads and renews one lease; it never lists them.
+		"list leases": func() error {
+			_, err := sa.CoordinationV1().Leases(in.namespace).List(e.ctx, metav1.ListOptions{})
+			return err
+		},
 		// The default scheduler's lock is not ours to read or take.
 		"read the default scheduler's lease": func() error {
 			_, err := sa.CoordinationV1().Leases(metav1.NamespaceSystem).Get(e.ctx, "kube-scheduler", metav1.GetOptions{})

@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodeinfo"
+
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -164,7 +166,10 @@ func (pl *NodeAffinity) Filter(_ context.Context, cs fwk.CycleState, pod *v1.Pod
 	if pl.gates.IgnoresPlacement(pod) {
 		return nil
 	}
-	node := nodeInfo.Node()
+	node, status := nodeinfo.Node(nodeInfo)
+	if node == nil {
+		return status
+	}
 	if pl.added.required != nil && !pl.added.required.Matches(node) {
 		return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, ErrReasonEnforced)
 	}
@@ -232,7 +237,10 @@ func (pl *NodeAffinity) Score(_ context.Context, cs fwk.CycleState, pod *v1.Pod,
 	if err != nil {
 		return 0, fwk.AsStatus(err)
 	}
-	node := nodeInfo.Node()
+	node, status := nodeinfo.Node(nodeInfo)
+	if node == nil {
+		return 0, status
+	}
 	var sum int64
 	if pl.added.preferred != nil {
 		sum += pl.added.preferred.Score(node)

@@ -5,6 +5,8 @@ package nodename
 import (
 	"context"
 
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodeinfo"
+
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -58,7 +60,11 @@ func (*NodeName) PreFilterExtensions() fwk.PreFilterExtensions { return nil }
 // Filter rejects every node but the named one. No eviction can change a node's
 // name, hence UnschedulableAndUnresolvable.
 func (*NodeName) Filter(_ context.Context, _ fwk.CycleState, pod *v1.Pod, nodeInfo fwk.NodeInfo) *fwk.Status {
-	if Fits(pod, nodeInfo.Node()) {
+	node, status := nodeinfo.Node(nodeInfo)
+	if node == nil {
+		return status
+	}
+	if Fits(pod, node) {
 		return nil
 	}
 	return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, ErrReason)

@@ -10,6 +10,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodeinfo"
+
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -84,7 +86,11 @@ func (pl *NodeSelector) Filter(_ context.Context, cs fwk.CycleState, pod *v1.Pod
 	if err != nil {
 		return fwk.AsStatus(err)
 	}
-	if sel.Matches(labels.Set(nodeInfo.Node().Labels)) {
+	node, status := nodeinfo.Node(nodeInfo)
+	if node == nil {
+		return status
+	}
+	if sel.Matches(labels.Set(node.Labels)) {
 		return nil
 	}
 	return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, ErrReason)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodeinfo"
+
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/klog/v2"
@@ -176,7 +178,11 @@ func updateState(cs fwk.CycleState, p fwk.PodInfo, nodeInfo fwk.NodeInfo, delta 
 	if err != nil {
 		return fwk.AsStatus(err)
 	}
-	s.account(p, nodeInfo.Node(), delta)
+	node, status := nodeinfo.Node(nodeInfo)
+	if node == nil {
+		return status
+	}
+	s.account(p, node, delta)
 	return nil
 }
 
@@ -202,7 +208,10 @@ func (pl *PodAffinity) Filter(_ context.Context, cs fwk.CycleState, pod *v1.Pod,
 	if err != nil {
 		return fwk.AsStatus(err)
 	}
-	node := nodeInfo.Node()
+	node, status := nodeinfo.Node(nodeInfo)
+	if node == nil {
+		return status
+	}
 	if !s.satisfiesAffinity(node) {
 		return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, ErrReasonAffinity)
 	}

@@ -104,6 +104,10 @@ func (pl *PodAffinity) isSchedulableAfterPodChange(logger klog.Logger, pod *v1.P
 	if err != nil {
 		return fwk.Queue, err
 	}
+	if oldPod == nil && newPod == nil {
+		// Nothing to read (events always carry a pod): retry rather than guess.
+		return fwk.Queue, nil
+	}
 	if unplaced(oldPod) || unplaced(newPod) {
 		return fwk.QueueSkip, nil
 	}
@@ -156,6 +160,11 @@ func (pl *PodAffinity) isSchedulableAfterNodeChange(logger klog.Logger, pod *v1.
 	oldNode, newNode, err := util.As[*v1.Node](oldObj, newObj)
 	if err != nil {
 		return fwk.Queue, err
+	}
+	if newNode == nil {
+		// The registered events always carry the node; without one there is
+		// nothing to read, and retrying is the answer that loses nothing.
+		return fwk.Queue, nil
 	}
 	affinity, err := fwk.GetAffinityTerms(pod, fwk.GetPodAffinityTerms(pod.Spec.Affinity))
 	if err != nil {

@@ -100,6 +100,9 @@ func TestNodeEventHints(t *testing.T) {
 	plugintest.ExpectHint(t, hint, avoidsDB, nil, bare, fwk.Queue)
 	plugintest.ExpectHint(t, hint, avoidsDB, zoned, bare, fwk.Queue)
 	plugintest.ExpectHint(t, hint, avoidsDB, zoned, relabelled, fwk.QueueSkip)
+	// No node to read (the registered events always carry one): retry, never panic.
+	plugintest.ExpectHint(t, hint, wantsDB, zoned, nil, fwk.Queue)
+	plugintest.ExpectHint(t, hint, wantsDB, nil, nil, fwk.Queue)
 }
 
 func namespace(name string, labels map[string]string) *unstructured.Unstructured {

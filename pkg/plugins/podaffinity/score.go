@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodeinfo"
+
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
@@ -115,6 +117,9 @@ func (pl *PodAffinity) Score(_ context.Context, cs fwk.CycleState, _ *v1.Pod, no
 	if err != nil {
 		return 0, fwk.AsStatus(err)
 	}
+	if _, status := nodeinfo.Node(nodeInfo); status != nil {
+		return 0, status
+	}
 	i, ok := s.pos.of(nodeInfo)
 	if !ok {
 		if i, ok = pl.positionByName(s, nodeInfo); !ok {
@@ -125,11 +130,7 @@ func (pl *PodAffinity) Score(_ context.Context, cs fwk.CycleState, _ *v1.Pod, no
 }
 
 func (pl *PodAffinity) positionByName(s *scoreState, nodeInfo fwk.NodeInfo) (int32, bool) {
-	node := nodeInfo.Node()
-	if node == nil {
-		return 0, false
-	}
-	ni, err := pl.snapshot.NodeInfos().Get(node.Name)
+	ni, err := pl.snapshot.NodeInfos().Get(nodeInfo.Node().Name)
 	if err != nil {
 		return 0, false
 	}

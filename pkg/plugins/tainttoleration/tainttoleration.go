@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodeinfo"
+
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
@@ -88,7 +90,10 @@ func (pl *TaintToleration) Filter(ctx context.Context, _ fwk.CycleState, pod *v1
 		return nil
 	}
 	logger := klog.FromContext(ctx)
-	node := nodeInfo.Node()
+	node, status := nodeinfo.Node(nodeInfo)
+	if node == nil {
+		return status
+	}
 	taint := pl.UntoleratedTaint(logger, pod, node)
 	if taint == nil {
 		return nil
@@ -134,7 +139,11 @@ func (pl *TaintToleration) Score(ctx context.Context, cs fwk.CycleState, pod *v1
 	if !ok {
 		return 0, fwk.AsStatus(fmt.Errorf("%s: cycle state holds %T, want *scoreState", Name, data))
 	}
-	return pl.countUntoleratedPreferNoSchedule(klog.FromContext(ctx), nodeInfo.Node().Spec.Taints, s.tolerations), nil
+	node, status := nodeinfo.Node(nodeInfo)
+	if node == nil {
+		return 0, status
+	}
+	return pl.countUntoleratedPreferNoSchedule(klog.FromContext(ctx), node.Spec.Taints, s.tolerations), nil
 }
 
 func (pl *TaintToleration) countUntoleratedPreferNoSchedule(logger klog.Logger, taints []v1.Taint, tolerations []v1.Toleration) int64 {
