@@ -1,6 +1,7 @@
 package manifests_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -186,15 +187,22 @@ func TestChartMatchesKustomize(t *testing.T) {
 var (
 	// Labels only helm sets; the rest must agree.
 	helmLabels = []string{"app.kubernetes.io/instance", "app.kubernetes.io/version", "app.kubernetes.io/managed-by", "helm.sh/chart"}
-	// kustomize's configMapGenerator suffixes a content hash.
-	hashSuffix = regexp.MustCompile(`^(placement-scheduler-config)-[a-z0-9]{10}$`)
+	// kustomize's configMapGenerator suffixes a content hash, and writes the
+	// suffixed name wherever the ConfigMap is referred to.
+	hashSuffix = regexp.MustCompile(`"(placement-scheduler-config)-[a-z0-9]{10}"`)
 )
 
 // normalize sets aside what legitimately differs between the renderers.
 func normalize(t *testing.T, o *unstructured.Unstructured) *unstructured.Unstructured {
 	t.Helper()
-	n := o.DeepCopy()
-	n.SetName(hashSuffix.ReplaceAllString(n.GetName(), "$1"))
+	raw, err := json.Marshal(o.Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &unstructured.Unstructured{}
+	if err := json.Unmarshal(hashSuffix.ReplaceAll(raw, []byte(`"$1"`)), &n.Object); err != nil {
+		t.Fatal(err)
+	}
 	walk(n.Object, func(key string, m map[string]any) {
 		switch key {
 		case "labels", "matchLabels", "selector":
@@ -203,10 +211,6 @@ func normalize(t *testing.T, o *unstructured.Unstructured) *unstructured.Unstruc
 			}
 		case "annotations":
 			delete(m, "checksum/config")
-		case "configMap":
-			if name, ok := m["name"].(string); ok {
-				m["name"] = hashSuffix.ReplaceAllString(name, "$1")
-			}
 		}
 	})
 	prune(n.Object)
