@@ -36,7 +36,7 @@ ROUNDS    ?= 1
 BENCHRUN  ?= BenchmarkPerfSchedulingPlacement
 BENCHFLAGS = -vet=off -run '^$$' -bench '$(BENCHRUN)' -benchtime 1x -timeout 180m
 
-.PHONY: all build scheduler kubectl-plugin run test unit integration fuzz lint fmt image dist bench-plugins bench bench-full bench-smoke
+.PHONY: all build scheduler kubectl-plugin run test unit race integration fuzz lint fmt image dist bench-plugins bench bench-full bench-smoke
 
 all: build
 
@@ -53,10 +53,16 @@ kubectl-plugin:
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/placement-sandbox $(ARGS)
 
-test: lint unit fuzz integration bench-smoke
+test: lint unit race fuzz integration bench-smoke
 
 unit:
 	$(GO) test -count=1 -vet=off -ldflags "$(LDFLAGS)" $(PKGS)
+
+# The plugins under the race detector: preemption runs AddPod/RemovePod on
+# cloned states while Filter and Score run in parallel and the next cycle
+# refreshes the shared index (TestConcurrentCycles).
+race:
+	$(GO) test -race -count=1 -vet=off ./pkg/plugins/...
 
 integration:
 	$(GO) test -count=1 -vet=off -timeout 20m -ldflags "$(LDFLAGS)" ./test/integration/...

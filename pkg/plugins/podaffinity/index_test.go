@@ -45,7 +45,23 @@ type liveState struct {
 // does: nodes added, relabelled and removed; pods added, relabelled, removed,
 // assumed and forgotten; namespace labels changed.
 func TestIndexEqualsFreshCount(t *testing.T) {
-	g := plugintest.NewGen(plugintest.Seed(t))
+	cached := driveCycles(t, plugintest.Seed(t), indexSteps)
+	reused, podsReused := 0, 0
+	for _, v := range cached.index.views {
+		reused += v.reused
+		podsReused += v.podsReused
+	}
+	if reused == 0 || podsReused == 0 {
+		t.Fatalf("the index kept %d nodes' and %d pods' shares: the test did not exercise it", reused, podsReused)
+	}
+	t.Logf("%d views, %d node shares and %d pod shares reused", len(cached.index.views), reused, podsReused)
+}
+
+// driveCycles changes a live scheduler cache at random (from seed) before
+// each of steps cycles, and compares the plugin kept across them with a fresh
+// one and with the in-tree plugin after every cycle; it returns the kept one.
+func driveCycles(t *testing.T, seed int64, steps int) *PodAffinity {
+	g := plugintest.NewGen(seed)
 	ctx := context.Background()
 	c := plugintest.NewLiveCluster(t)
 	for _, ns := range g.Namespaces() {
@@ -70,7 +86,7 @@ func TestIndexEqualsFreshCount(t *testing.T) {
 	for i := range shapes {
 		shapes[i] = g.AffinityPod(fmt.Sprintf("shape%d", i), 0.8)
 	}
-	for step := range indexSteps {
+	for step := range steps {
 		for n := 1 + g.Intn(3); n > 0; n-- {
 			s.mutate()
 		}
@@ -87,7 +103,7 @@ func TestIndexEqualsFreshCount(t *testing.T) {
 			t.Fatal(err)
 		}
 		where := func() string {
-			return fmt.Sprintf("step %d, pod %s\nnodes %s\npods %s", step, plugintest.Dump(pod), plugintest.Dump(s.nodes), plugintest.Dump(s.pods))
+			return fmt.Sprintf("seed %d, step %d, pod %s\nnodes %s\npods %s", seed, step, plugintest.Dump(pod), plugintest.Dump(s.nodes), plugintest.Dump(s.pods))
 		}
 		compareFilter(ctx, t, cached, fresh, oracle.(fwk.FilterPlugin), pod, nodes, s, where)
 		compareScore(ctx, t, cached, fresh, oracle.(fwk.ScorePlugin), pod, nodes, where)
@@ -95,15 +111,7 @@ func TestIndexEqualsFreshCount(t *testing.T) {
 			t.FailNow()
 		}
 	}
-	reused, podsReused := 0, 0
-	for _, v := range cached.index.views {
-		reused += v.reused
-		podsReused += v.podsReused
-	}
-	if reused == 0 || podsReused == 0 {
-		t.Fatalf("the index kept %d nodes' and %d pods' shares: the test did not exercise it", reused, podsReused)
-	}
-	t.Logf("%d views, %d node shares and %d pod shares reused", len(cached.index.views), reused, podsReused)
+	return cached
 }
 
 func compareFilter(ctx context.Context, t *testing.T, cached, fresh *PodAffinity, oracle fwk.FilterPlugin, pod *v1.Pod, nodes []fwk.NodeInfo, s *liveState, where func() string) {
