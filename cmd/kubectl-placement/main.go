@@ -12,6 +12,9 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	// Credential plugins a kubeconfig may name (OIDC and the others client-go
+	// ships), as kubectl registers them; exec plugins need no import.
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	"k8s.io/klog/v2"
 
 	"github.com/kube-placement/placement-scheduler/pkg/kubectlplacement"

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
 	"github.com/spf13/cobra"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,7 +20,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	corev1defaults "k8s.io/kubernetes/pkg/apis/core/v1"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
 
@@ -26,13 +27,15 @@ import (
 	"github.com/kube-placement/placement-scheduler/pkg/version"
 )
 
-// explainFlags are explain's command-line flags.
+// explainFlags are explain's command-line flags. The connection flags are
+// kubectl's own (genericclioptions): --kubeconfig, --context, -n, --server,
+// --token, --as, --request-timeout, ...
 type explainFlags struct {
-	kubeconfig, context, namespace string
-	output, podFile, profile       string
-	config, deployment             string
-	top, nodesPerGroup             int
-	timeout                        time.Duration
+	conn                     *genericclioptions.ConfigFlags
+	output, podFile, profile string
+	config, deployment       string
+	top, nodesPerGroup       int
+	timeout                  time.Duration
 }
 
 // NewCommand returns `kubectl placement` with its explain subcommand,
@@ -42,7 +45,8 @@ func NewCommand(out io.Writer) *cobra.Command {
 		Use:   "kubectl-placement",
 		Short: "Inspect placement-scheduler decisions",
 	}
-	var f explainFlags
+	f := explainFlags{conn: genericclioptions.NewConfigFlags(true)}
+	f.conn.AddFlags(root.PersistentFlags())
 	cmd := &cobra.Command{
 		Use:   "explain (pod/NAME | NAME | --pod-file FILE)",
 		Short: "Say why a pod is pending, or why it landed where it did",
@@ -59,11 +63,14 @@ Read-only: needs the placement-scheduler-explain ClusterRole.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runExplain(cmd.Context(), out, f, args)
 		},
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return completePods(cmd.Context(), f, toComplete), cobra.ShellCompDirectiveNoFileComp
+		},
 	}
 	fl := cmd.Flags()
-	root.PersistentFlags().StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-	root.PersistentFlags().StringVar(&f.context, "context", "", "kubeconfig context to use")
-	root.PersistentFlags().StringVarP(&f.namespace, "namespace", "n", "", "namespace of the pod (default: the context's)")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text, json or yaml")
 	fl.StringVar(&f.podFile, "pod-file", "", "explain this pod manifest instead of a pod in the cluster (\"-\" reads stdin)")
 	fl.StringVar(&f.profile, "profile", "", "scheduler profile (schedulerName) to run (default: the pod's spec.schedulerName)")
@@ -138,26 +145,50 @@ func reachable(c *rest.Config, err error) error {
 	return err
 }
 
+// clientConfig resolves kubectl's connection flags as kubectl does: the
+// kubeconfig (with exec and auth-provider credentials), overridden by flags.
 func clientConfig(f explainFlags) (*rest.Config, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = f.kubeconfig
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: f.context}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
-	restConfig, err := cc.ClientConfig()
+	restConfig, err := f.conn.ToRESTConfig()
 	if err != nil {
 		return nil, "", fmt.Errorf("loading kubeconfig: %w", err)
 	}
-	ns := f.namespace
-	if ns == "" {
-		if ns, _, err = cc.Namespace(); err != nil {
-			return nil, "", fmt.Errorf("loading kubeconfig: %w", err)
-		}
+	ns, _, err := f.conn.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return nil, "", fmt.Errorf("loading kubeconfig: %w", err)
 	}
+	restConfig = rest.CopyConfig(restConfig)
 	// Listing 10,000 pods and 5,000 nodes should not queue behind client-go's
 	// default 5 QPS.
 	restConfig.QPS, restConfig.Burst = 50, 100
 	restConfig.UserAgent = "kubectl-placement"
 	return restConfig, ns, nil
+}
+
+// completePods lists the names of the pods in the namespace for shell
+// completion; errors complete nothing.
+func completePods(ctx context.Context, f explainFlags, prefix string) []string {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	restConfig, namespace, err := clientConfig(f)
+	if err != nil {
+		return nil
+	}
+	cs, err := kubernetes.NewForConfig(restConfig)
+	if err != nil {
+		return nil
+	}
+	pods, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, p := range pods.Items {
+		if strings.HasPrefix(p.Name, prefix) {
+			names = append(names, p.Name)
+		}
+	}
+	return names
 }
 
 func loadPod(ctx context.Context, cs kubernetes.Interface, namespace, file string, args []string) (*v1.Pod, error) {

@@ -2,7 +2,14 @@ package kubectlplacement
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kube-placement/placement-scheduler/pkg/version"
@@ -21,5 +28,95 @@ func TestVersionCommand(t *testing.T) {
 	}
 	if !strings.HasPrefix(got, "kubectl-placement "+version.Version+" ") || !strings.Contains(got, "Kubernetes "+version.Kubernetes()) {
 		t.Errorf("version printed %q, want our version and the Kubernetes version %s", got, version.Kubernetes())
+	}
+}
+
+// TestKubectlConnectionFlags: the connection flags are kubectl's, and they
+// reach the server: --server, --token, --as, -n, --insecure-skip-tls-verify.
+func TestKubectlConnectionFlags(t *testing.T) {
+	var mu sync.Mutex
+	var seen []*http.Request
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Clone(context.Background()))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,"details":{"name":"web-0","kind":"pods"}}`)
+	}))
+	defer srv.Close()
+
+	// An empty kubeconfig, so the user's own does not take part.
+	kubeconfig := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := NewCommand(&bytes.Buffer{})
+	cmd.SetArgs([]string{"explain", "pod/web-0", "-n", "shop",
+		"--server", srv.URL, "--token", "s3cret", "--as", "alice", "--insecure-skip-tls-verify", "--request-timeout", "5s",
+		"--kubeconfig", kubeconfig})
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	err := cmd.Execute()
+	if err == nil || !strings.Contains(err.Error(), "pods shop/web-0 not found") {
+		t.Fatalf("err = %v, want the pod named as not found", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) == 0 {
+		t.Fatal("the server saw no request")
+	}
+	r := seen[0]
+	if r.URL.Path != "/api/v1/namespaces/shop/pods/web-0" {
+		t.Errorf("path %s", r.URL.Path)
+	}
+	if got := r.Header.Get("Authorization"); got != "Bearer s3cret" {
+		t.Errorf("Authorization %q, want the --token", got)
+	}
+	if got := r.Header.Get("Impersonate-User"); got != "alice" {
+		t.Errorf("Impersonate-User %q, want --as", got)
+	}
+	if !strings.HasPrefix(r.UserAgent(), "kubectl-placement") {
+		t.Errorf("User-Agent %q", r.UserAgent())
+	}
+}
+
+// TestStandardFlagsPresent lists the kubectl flags users reach for.
+func TestStandardFlagsPresent(t *testing.T) {
+	cmd := NewCommand(&bytes.Buffer{})
+	for _, name := range []string{"kubeconfig", "context", "cluster", "user", "namespace", "server", "token", "as", "as-group", "request-timeout", "certificate-authority", "insecure-skip-tls-verify"} {
+		if cmd.PersistentFlags().Lookup(name) == nil {
+			t.Errorf("no --%s", name)
+		}
+	}
+}
+
+// TestCompletePodNames: `kubectl placement explain <TAB>` offers the pods of
+// the namespace that start with what was typed.
+func TestCompletePodNames(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path != "/api/v1/namespaces/shop/pods" {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		fmt.Fprint(w, `{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"web-0"}},{"metadata":{"name":"web-1"}},{"metadata":{"name":"db-0"}}]}`)
+	}))
+	defer srv.Close()
+	kubeconfig := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd := NewCommand(&bytes.Buffer{})
+	cmd.SetOut(&out)
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SetArgs([]string{"__complete", "explain", "-n", "shop", "--server", srv.URL, "--insecure-skip-tls-verify", "--kubeconfig", kubeconfig, "we"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Fields(out.String())
+	if len(got) < 2 || got[0] != "web-0" || got[1] != "web-1" || strings.Contains(out.String(), "db-0") {
+		t.Errorf("completion printed %q, want web-0 and web-1 only", out.String())
 	}
 }
