@@ -17,6 +17,7 @@ import (
 	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/internal/localcluster"
 	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
+	"github.com/kube-placement/placement-scheduler/internal/render"
 	"github.com/kube-placement/placement-scheduler/manifests"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
 )
@@ -54,7 +55,14 @@ func Run(ctx context.Context, out io.Writer, o Options) ([]Placement, error) {
 		return nil, err
 	}
 
-	fmt.Fprintln(out, "Starting placement-scheduler with manifests/scheduler-config.yaml...")
+	// The deployable objects (namespace, RBAC, the configuration's ConfigMap,
+	// the Deployment), so that `kubectl placement` finds the configuration
+	// the way it does on a real cluster. Without a controller manager the
+	// Deployment creates no pods; the scheduler runs in this process instead.
+	if err := applyManifests(ctx, cluster); err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(out, "Applied the kustomize base (manifests/); starting placement-scheduler with its configuration...")
 	sched, err := localscheduler.Start(ctx, localscheduler.Options{Kubeconfig: kubeconfig, Flags: []string{"--secure-port=0"}})
 	if err != nil {
 		return nil, err
@@ -134,4 +142,17 @@ func explainPods(ctx context.Context, out io.Writer, cs kubernetes.Interface, pl
 		}
 	}
 	return nil
+}
+
+func applyManifests(ctx context.Context, cluster *localcluster.Cluster) error {
+	stream, err := render.Kustomize(render.ManifestsDir())
+	if err != nil {
+		return err
+	}
+	objs, err := render.Objects(stream)
+	if err != nil {
+		return err
+	}
+	_, err = cluster.Apply(ctx, objs)
+	return err
 }

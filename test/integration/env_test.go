@@ -22,14 +22,9 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/discovery"
-	memory "k8s.io/client-go/discovery/cached"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2/ktesting"
 	"k8s.io/utils/ptr"
@@ -241,34 +236,13 @@ func contains(list []string, s string) bool {
 // apply server-side-applies every object of a YAML stream and returns their kinds.
 func (e *env) apply(data []byte) []string {
 	e.t.Helper()
-	dc, err := discovery.NewDiscoveryClientForConfig(e.cluster.Config)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	dyn, err := dynamic.NewForConfig(e.cluster.Config)
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	objs, err := render.Objects(data)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var kinds []string
-	for _, obj := range objs {
-		gvk := obj.GroupVersionKind()
-		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			e.t.Fatalf("mapping %s: %v", gvk, err)
-		}
-		var client dynamic.ResourceInterface = dyn.Resource(mapping.Resource)
-		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-			client = dyn.Resource(mapping.Resource).Namespace(obj.GetNamespace())
-		}
-		if _, err := client.Apply(e.ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: "placement-integration", Force: true}); err != nil {
-			e.t.Fatalf("applying %s %s/%s: %v", gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
-		}
-		kinds = append(kinds, gvk.Kind)
+	kinds, err := e.cluster.Apply(e.ctx, objs)
+	if err != nil {
+		e.t.Fatal(err)
 	}
 	return kinds
 }
