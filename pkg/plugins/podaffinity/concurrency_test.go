@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
@@ -23,14 +22,8 @@ import (
 func TestConcurrentCycles(t *testing.T) {
 	g := plugintest.NewGen(plugintest.Seed(t))
 	ctx := context.Background()
-	c := plugintest.NewLiveCluster(t)
-	for _, ns := range g.Namespaces() {
-		c.SetNamespace(t, ns)
-	}
-	s := &liveState{t: t, g: g, c: c, nodes: map[string]*v1.Node{}, pods: map[types.UID]*v1.Pod{}, assumed: map[types.UID]*v1.Pod{}}
-	for range 6 {
-		s.addNode()
-	}
+	s := newLiveState(t, g, 6)
+	c := s.c
 	pl, err := NewWithArgs(c.Handle, Args{})
 	if err != nil {
 		t.Fatal(err)

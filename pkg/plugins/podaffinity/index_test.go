@@ -63,14 +63,8 @@ func TestIndexEqualsFreshCount(t *testing.T) {
 func driveCycles(t *testing.T, seed int64, steps int) *PodAffinity {
 	g := plugintest.NewGen(seed)
 	ctx := context.Background()
-	c := plugintest.NewLiveCluster(t)
-	for _, ns := range g.Namespaces() {
-		c.SetNamespace(t, ns)
-	}
-	s := &liveState{t: t, g: g, c: c, nodes: map[string]*v1.Node{}, pods: map[types.UID]*v1.Pod{}, assumed: map[types.UID]*v1.Pod{}}
-	for range 4 {
-		s.addNode()
-	}
+	s := newLiveState(t, g, 4)
+	c := s.c
 	weight, ignore := int32(g.Intn(3)), g.Chance(0.2)
 	args := Args{HardPodAffinityWeight: ptr.To(weight), IgnorePreferredTermsOfExistingPods: ignore}
 	cached, err := NewWithArgs(c.Handle, args)
@@ -112,6 +106,20 @@ func driveCycles(t *testing.T, seed int64, steps int) *PodAffinity {
 		}
 	}
 	return cached
+}
+
+// newLiveState starts a live scheduler cache with the generator's namespaces
+// and the given number of nodes.
+func newLiveState(t *testing.T, g plugintest.Gen, nodes int) *liveState {
+	c := plugintest.NewLiveCluster(t)
+	for _, ns := range g.Namespaces() {
+		c.SetNamespace(t, ns)
+	}
+	s := &liveState{t: t, g: g, c: c, nodes: map[string]*v1.Node{}, pods: map[types.UID]*v1.Pod{}, assumed: map[types.UID]*v1.Pod{}}
+	for range nodes {
+		s.addNode()
+	}
+	return s
 }
 
 func compareFilter(ctx context.Context, t *testing.T, cached, fresh *PodAffinity, oracle fwk.FilterPlugin, pod *v1.Pod, nodes []fwk.NodeInfo, s *liveState, where func() string) {
