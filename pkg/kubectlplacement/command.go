@@ -104,11 +104,7 @@ func runExplain(ctx context.Context, out io.Writer, f explainFlags, args []strin
 	if f.output != "text" && f.output != "json" && f.output != "yaml" {
 		return fmt.Errorf("--output %q: want text, json or yaml", f.output)
 	}
-	restConfig, namespace, err := clientConfig(f)
-	if err != nil {
-		return err
-	}
-	cs, err := kubernetes.NewForConfig(restConfig)
+	restConfig, cs, namespace, err := connect(f)
 	if err != nil {
 		return err
 	}
@@ -164,17 +160,26 @@ func clientConfig(f explainFlags) (*rest.Config, string, error) {
 	return restConfig, ns, nil
 }
 
+// connect builds the client the flags describe, and the namespace to use.
+func connect(f explainFlags) (*rest.Config, kubernetes.Interface, string, error) {
+	restConfig, namespace, err := clientConfig(f)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	cs, err := kubernetes.NewForConfig(restConfig)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return restConfig, cs, namespace, nil
+}
+
 // completePods lists the names of the pods in the namespace for shell
 // completion; errors complete nothing.
 func completePods(ctx context.Context, f explainFlags, prefix string) []string {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	restConfig, namespace, err := clientConfig(f)
-	if err != nil {
-		return nil
-	}
-	cs, err := kubernetes.NewForConfig(restConfig)
+	_, cs, namespace, err := connect(f)
 	if err != nil {
 		return nil
 	}
