@@ -26,8 +26,11 @@ import (
 func TestExplain(t *testing.T) {
 	e := newEnv(t, "--authorization-mode=RBAC")
 	e.apply(kustomizeBase(t).objects)
-	e.startScheduler(localscheduler.Options{})
+	// Nodes before the scheduler: it syncs its cache before the first cycle,
+	// so every FailedScheduling message counts all of them (created after
+	// it, a lagging node informer could make the first message count fewer).
 	e.createNodes(fixtures.Nodes()...)
+	e.startScheduler(localscheduler.Options{})
 	explainer := filepath.Join(t.TempDir(), "explainer.kubeconfig")
 	if err := e.cluster.WriteKubeconfigAs(explainer, "alice", []string{"placement-scheduler:explainers"}); err != nil {
 		t.Fatal(err)

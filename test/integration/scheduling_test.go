@@ -97,8 +97,10 @@ func TestSchedulesOnlyItsOwnPods(t *testing.T) {
 // (not the 5-minute flush) once a node change lets it fit.
 func TestFailedSchedulingAndRequeue(t *testing.T) {
 	e := newEnv(t)
-	e.startScheduler(localscheduler.Options{})
+	// Nodes first, so the scheduler's synced cache holds all six when it
+	// writes the message checked below.
 	e.createNodes(fixtures.Nodes()...)
+	e.startScheduler(localscheduler.Options{})
 
 	t.Run("missing label", func(t *testing.T) {
 		pod := e.createPod(pausePod("wants-fpga").NodeSelector(map[string]string{"fpga": "true"}).Obj())
