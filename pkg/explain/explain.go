@@ -16,6 +16,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/kubernetes/pkg/scheduler"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
 	internalcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
 	"k8s.io/kubernetes/pkg/scheduler/profile"
 
@@ -47,15 +48,29 @@ func Explain(ctx context.Context, o Options, pod *v1.Pod) (*Explanation, error) 
 	if name == "" {
 		name = pod.Spec.SchedulerName
 	}
-	prof, err := Profile(o.Config, name)
+	s, err := Open(ctx, o, name)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// Scheduler and plugins log through klog; explain's output is the answer.
-	ctx = klog.NewContext(ctx, klog.FromContext(ctx).V(4))
+	return s.Explain(ctx, pod)
+}
 
+// Session is one listing of the cluster into the cache of a scheduler that
+// is never run, with one profile's framework. Explain reads it; Place adds
+// to it the pods it places, so that each later pod meets the earlier ones.
+// Its methods are not safe for concurrent use.
+type Session struct {
+	c       *cluster
+	profile framework.Framework
+}
+
+// Open lists the cluster into a new scheduler cache for the profile named
+// profileName and stops watching: the session answers for that moment.
+func Open(ctx context.Context, o Options, profileName string) (*Session, error) {
+	prof, err := Profile(o.Config, profileName)
+	if err != nil {
+		return nil, err
+	}
 	c, err := newCluster(ctx, o, prof)
 	if err != nil {
 		return nil, err
@@ -63,25 +78,44 @@ func Explain(ctx context.Context, o Options, pod *v1.Pod) (*Explanation, error) 
 	if err := c.sync(ctx, o.SyncTimeout); err != nil {
 		return nil, err
 	}
-	sched, snapshot := c.sched, c.snapshot
-	pod = pod.DeepCopy()
+	return &Session{c: c, profile: c.sched.Profiles[prof.SchedulerName]}, nil
+}
+
+// Profile is the schedulerName of the session's profile.
+func (s *Session) Profile() string { return s.profile.ProfileName() }
+
+// quiet keeps the scheduler's and plugins' klog output out of the answer.
+func quiet(ctx context.Context) context.Context {
+	return klog.NewContext(ctx, klog.FromContext(ctx).V(4))
+}
+
+// Explain evaluates pod over the session's cluster as it stands now. A bound
+// pod is taken out for the evaluation, so that its own node ranks fairly,
+// and put back after.
+func (s *Session) Explain(ctx context.Context, pod *v1.Pod) (*Explanation, error) {
+	ctx = quiet(ctx)
+	logger := klog.FromContext(ctx)
+	cache := s.c.sched.Cache
+	evaluated := pod.DeepCopy()
 	bound := pod.Spec.NodeName
 	if bound != "" && pod.UID != "" {
 		// The cache may not hold it (a terminal pod, say); then there is
-		// nothing to take out.
-		_ = sched.Cache.RemovePod(klog.FromContext(ctx), pod)
-		pod.Spec.NodeName = ""
+		// nothing to take out or put back.
+		if cache.RemovePod(logger, pod) == nil {
+			defer func() { _ = cache.AddPod(logger, pod) }()
+		}
+		evaluated.Spec.NodeName = ""
 	} else {
 		bound = ""
 	}
-	if err := sched.Cache.UpdateSnapshot(klog.FromContext(ctx), snapshot); err != nil {
+	if err := cache.UpdateSnapshot(logger, s.c.snapshot); err != nil {
 		return nil, err
 	}
-	nodes, err := snapshot.NodeInfos().List()
+	nodes, err := s.c.snapshot.NodeInfos().List()
 	if err != nil {
 		return nil, err
 	}
-	e, err := Evaluate(ctx, sched.Profiles[prof.SchedulerName], nodes, pod)
+	e, err := Evaluate(ctx, s.profile, nodes, evaluated)
 	if err != nil {
 		return nil, err
 	}
