@@ -15,7 +15,8 @@ import (
 
 // TestExplainRoleIsReadOnlyAndSufficient: the explain ClusterRole grants list
 // and watch on everything explain.Watched names (itself checked against the
-// informers the scheduler starts), and no verb that changes anything.
+// informers the scheduler starts), list on what explain.Listed names, and
+// no verb that changes anything.
 func TestExplainRoleIsReadOnlyAndSufficient(t *testing.T) {
 	granted := map[string]bool{}
 	reader := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifests.ExplainRBAC), 4096)
@@ -50,6 +51,11 @@ func TestExplainRoleIsReadOnlyAndSufficient(t *testing.T) {
 			if !granted[verb+" "+r.String()] {
 				t.Errorf("ClusterRole placement-scheduler-explain does not grant %s %s", verb, r)
 			}
+		}
+	}
+	for _, r := range explain.Listed {
+		if !granted["list "+r.String()] {
+			t.Errorf("ClusterRole placement-scheduler-explain does not grant list %s", r)
 		}
 	}
 	if !granted["get pods"] {

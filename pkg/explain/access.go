@@ -39,23 +39,36 @@ var Watched = []Resource{
 	{"policy", "poddisruptionbudgets"},
 }
 
+// Listed are resources simulate and capacity list once, outside the
+// scheduler's informers: PriorityClasses, to give new pods their priority.
+var Listed = []Resource{{"scheduling.k8s.io", "priorityclasses"}}
+
 // CheckAccess asks the API server whether the caller may list and watch
-// everything explain reads, and names each missing verb and resource. It
+// everything explain reads (Watched) and list what simulate reads (Listed), and names each missing verb and resource. It
 // fails fast where informers would otherwise retry until the sync timeout.
 func CheckAccess(ctx context.Context, cs kubernetes.Interface) error {
 	var missing []string
+	type check struct {
+		verb string
+		r    Resource
+	}
+	var checks []check
 	for _, r := range Watched {
-		for _, verb := range []string{"list", "watch"} {
-			review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
-				ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Group: r.Group, Resource: r.Resource},
-			}}
-			got, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
-			if err != nil {
-				return Describe(err, "create", "selfsubjectaccessreviews.authorization.k8s.io", "", "")
-			}
-			if !got.Status.Allowed {
-				missing = append(missing, verb+" "+r.String())
-			}
+		checks = append(checks, check{"list", r}, check{"watch", r})
+	}
+	for _, r := range Listed {
+		checks = append(checks, check{"list", r})
+	}
+	for _, c := range checks {
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: c.verb, Group: c.r.Group, Resource: c.r.Resource},
+		}}
+		got, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		if err != nil {
+			return Describe(err, "create", "selfsubjectaccessreviews.authorization.k8s.io", "", "")
+		}
+		if !got.Status.Allowed {
+			missing = append(missing, c.verb+" "+c.r.String())
 		}
 	}
 	if len(missing) > 0 {

@@ -18,6 +18,7 @@ import (
 // stops early: every node is filtered and every feasible node scored.
 func Evaluate(ctx context.Context, f framework.Framework, nodes []fwk.NodeInfo, pod *v1.Pod) (*Explanation, error) {
 	e := &Explanation{
+		TypeMeta: typeMeta("Explanation"),
 		Pod:      pod.Namespace + "/" + pod.Name,
 		Profile:  f.ProfileName(),
 		Nodes:    len(nodes),

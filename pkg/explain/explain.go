@@ -16,8 +16,8 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/kubernetes/pkg/scheduler"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
-	"k8s.io/kubernetes/pkg/scheduler/framework"
 	internalcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/profile"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
@@ -44,11 +44,7 @@ type Options struct {
 // one snapshot and evaluates pod on it. A bound pod is taken out of the
 // snapshot and evaluated as if pending, so its own node ranks fairly.
 func Explain(ctx context.Context, o Options, pod *v1.Pod) (*Explanation, error) {
-	name := o.Profile
-	if name == "" {
-		name = pod.Spec.SchedulerName
-	}
-	s, err := Open(ctx, o, name)
+	s, err := Open(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -56,33 +52,51 @@ func Explain(ctx context.Context, o Options, pod *v1.Pod) (*Explanation, error) 
 }
 
 // Session is one listing of the cluster into the cache of a scheduler that
-// is never run, with one profile's framework. Explain reads it; Place adds
-// to it the pods it places, so that each later pod meets the earlier ones.
-// Its methods are not safe for concurrent use.
+// is never run, with every profile of the configuration, as kube-scheduler
+// keeps one cache for all its profiles. Explain reads it; Place adds to it
+// the pods it places, so that each later pod meets the earlier ones. Its
+// methods are not safe for concurrent use.
 type Session struct {
-	c       *cluster
-	profile framework.Framework
+	c *cluster
+	// profile overrides the pods' spec.schedulerName when set.
+	profile string
 }
 
-// Open lists the cluster into a new scheduler cache for the profile named
-// profileName and stops watching: the session answers for that moment.
-func Open(ctx context.Context, o Options, profileName string) (*Session, error) {
-	prof, err := Profile(o.Config, profileName)
-	if err != nil {
-		return nil, err
+// Open lists the cluster into a new scheduler cache and stops watching: the
+// session answers for that moment.
+func Open(ctx context.Context, o Options) (*Session, error) {
+	if o.Profile != "" {
+		if _, err := Profile(o.Config, o.Profile); err != nil {
+			return nil, err
+		}
 	}
-	c, err := newCluster(ctx, o, prof)
+	c, err := newCluster(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	if err := c.sync(ctx, o.SyncTimeout); err != nil {
 		return nil, err
 	}
-	return &Session{c: c, profile: c.sched.Profiles[prof.SchedulerName]}, nil
+	return &Session{c: c, profile: o.Profile}, nil
 }
 
-// Profile is the schedulerName of the session's profile.
-func (s *Session) Profile() string { return s.profile.ProfileName() }
+// framework returns the profile that schedules pod.
+func (s *Session) framework(pod *v1.Pod) (framework.Framework, error) {
+	name := s.profile
+	if name == "" {
+		name = pod.Spec.SchedulerName
+	}
+	f, ok := s.c.sched.Profiles[name]
+	if !ok {
+		var names []string
+		for n := range s.c.sched.Profiles {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, &NoProfileError{Name: name, Profiles: names}
+	}
+	return f, nil
+}
 
 // quiet keeps the scheduler's and plugins' klog output out of the answer.
 func quiet(ctx context.Context) context.Context {
@@ -93,6 +107,10 @@ func quiet(ctx context.Context) context.Context {
 // pod is taken out for the evaluation, so that its own node ranks fairly,
 // and put back after.
 func (s *Session) Explain(ctx context.Context, pod *v1.Pod) (*Explanation, error) {
+	f, err := s.framework(pod)
+	if err != nil {
+		return nil, err
+	}
 	ctx = quiet(ctx)
 	logger := klog.FromContext(ctx)
 	cache := s.c.sched.Cache
@@ -115,7 +133,7 @@ func (s *Session) Explain(ctx context.Context, pod *v1.Pod) (*Explanation, error
 	if err != nil {
 		return nil, err
 	}
-	e, err := Evaluate(ctx, s.profile, nodes, evaluated)
+	e, err := Evaluate(ctx, f, nodes, evaluated)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +153,7 @@ type cluster struct {
 	dynamic  dynamicinformer.DynamicSharedInformerFactory
 }
 
-func newCluster(ctx context.Context, o Options, prof *config.KubeSchedulerProfile) (*cluster, error) {
+func newCluster(ctx context.Context, o Options) (*cluster, error) {
 	c := &cluster{
 		snapshot: internalcache.NewEmptySnapshot(),
 		factory:  scheduler.NewInformerFactory(o.Client, 0, nil),
@@ -145,13 +163,14 @@ func newCluster(ctx context.Context, o Options, prof *config.KubeSchedulerProfil
 	}
 	var err error
 	c.sched, err = scheduler.New(ctx, o.Client, c.factory, c.dynamic, discardEvents,
-		scheduler.WithProfiles(*prof),
+		scheduler.WithProfiles(o.Config.Profiles...),
+		scheduler.WithPercentageOfNodesToScore(o.Config.PercentageOfNodesToScore),
 		scheduler.WithFrameworkOutOfTreeRegistry(plugins.Registry()),
 		scheduler.WithNodeInfoSnapshot(c.snapshot),
 		scheduler.WithParallelism(o.Config.Parallelism),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("building profile %s: %w", prof.SchedulerName, err)
+		return nil, fmt.Errorf("building the scheduler's profiles: %w", err)
 	}
 	return c, nil
 }

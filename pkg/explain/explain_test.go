@@ -140,7 +140,7 @@ func TestExplainProfile(t *testing.T) {
 func TestWatchedMatchesInformers(t *testing.T) {
 	cs, _ := demo(t, nil)
 	o := testOptions(t, cs)
-	types, err := explain.StartedInformers(context.Background(), o, fixtures.SchedulerName)
+	types, err := explain.StartedInformers(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,11 @@
 package explain
 
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 // Explanation is what one pod meets over one snapshot of the cluster: which
 // plugin rejected each node and why, and how each feasible node scored.
 type Explanation struct {
+	metav1.TypeMeta `json:",inline"`
 	// Pod is namespace/name.
 	Pod string `json:"pod"`
 	// Profile is the scheduler profile that ran, by schedulerName.

@@ -7,12 +7,8 @@ import (
 
 // StartedInformers builds and syncs the profile's scheduler and returns the
 // types of the informers it started.
-func StartedInformers(ctx context.Context, o Options, profileName string) ([]reflect.Type, error) {
-	prof, err := Profile(o.Config, profileName)
-	if err != nil {
-		return nil, err
-	}
-	c, err := newCluster(ctx, o, prof)
+func StartedInformers(ctx context.Context, o Options) ([]reflect.Type, error) {
+	c, err := newCluster(ctx, o)
 	if err != nil {
 		return nil, err
 	}

@@ -1,13 +1,13 @@
 package explain
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 
-	"sigs.k8s.io/yaml"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/printers"
 )
 
 // PrintOptions shape the text output.
@@ -17,29 +17,39 @@ type PrintOptions struct {
 	// NodesPerGroup limits the node names listed per rejection group; 0
 	// lists all.
 	NodesPerGroup int
+	// Wide adds columns and abbreviates nothing (-o wide).
+	Wide bool
 }
 
-// Print writes e as "text", "json" or "yaml".
-func Print(w io.Writer, e *Explanation, format string, o PrintOptions) error {
+// Formats are the -o values every command takes.
+var Formats = []string{"text", "wide", "json", "yaml"}
+
+// Print writes an answer (an *Explanation, *Simulation, *CapacityReport or
+// *PendingPods) as "text", "wide" (text with nothing abbreviated), or with
+// kubectl's JSON and YAML printers.
+func Print(w io.Writer, obj runtime.Object, format string, o PrintOptions) error {
 	switch format {
-	case "", "text":
-		return printText(w, e, o)
 	case "json":
-		data, err := json.MarshalIndent(e, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", data)
-		return err
+		return (&printers.JSONPrinter{}).PrintObj(obj, w)
 	case "yaml":
-		data, err := yaml.Marshal(e)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(data)
-		return err
+		return (&printers.YAMLPrinter{}).PrintObj(obj, w)
+	case "wide":
+		o = PrintOptions{Wide: true}
+	case "", "text":
+	default:
+		return fmt.Errorf("unknown output format %q: want one of %s", format, strings.Join(Formats, ", "))
 	}
-	return fmt.Errorf("unknown output format %q: want text, json or yaml", format)
+	switch a := obj.(type) {
+	case *Explanation:
+		return printText(w, a, o)
+	case *Simulation:
+		return printSimulation(w, a, o)
+	case *CapacityReport:
+		return printCapacity(w, a, o)
+	case *PendingPods:
+		return printPending(w, a, o)
+	}
+	return fmt.Errorf("no text form for %T", obj)
 }
 
 func printText(w io.Writer, e *Explanation, o PrintOptions) error {

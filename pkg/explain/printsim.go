@@ -1,0 +1,140 @@
+package explain
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+func printSimulation(w io.Writer, s *Simulation, o PrintOptions) error {
+	fmt.Fprintf(w, "Nodes: %d\n", s.Nodes)
+	for i := range s.Workloads {
+		if err := printWorkload(w, &s.Workloads[i], o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func printWorkload(w io.Writer, r *WorkloadPlacement, o PrintOptions) error {
+	fmt.Fprintf(w, "\n%s -n %s (profile %s): %d replicas, %d placed, %d pending\n", r.Workload, r.Namespace, r.Profile, r.Replicas, r.Placed, r.Pending)
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "  Note: %s\n", n)
+	}
+	if err := printCounts(w, r.ByZone, r.ByNode, o); err != nil {
+		return err
+	}
+	if r.FirstPending != nil {
+		fmt.Fprintf(w, "  First pending replica, %s:\n", r.FirstPending.Pod)
+		return printPendingReplica(w, r.FirstPending, o)
+	}
+	return nil
+}
+
+func printCapacity(w io.Writer, c *CapacityReport, o PrintOptions) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "Pod:\t%s\n", c.Pod)
+	fmt.Fprintf(tw, "Profile:\t%s\n", c.Profile)
+	fmt.Fprintf(tw, "Nodes:\t%d\n", c.Nodes)
+	if c.Limited {
+		fmt.Fprintf(tw, "Fits:\tat least %d more (stopped at --max %d)\n", c.Fits, c.Max)
+	} else {
+		fmt.Fprintf(tw, "Fits:\t%d more\n", c.Fits)
+	}
+	for _, n := range c.Notes {
+		fmt.Fprintf(tw, "Note:\t%s\n", n)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := printCounts(w, c.ByZone, c.ByNode, o); err != nil {
+		return err
+	}
+	if c.Next != nil {
+		fmt.Fprintf(w, "  The next copy fits nowhere:\n")
+		return printPendingReplica(w, c.Next, o)
+	}
+	return nil
+}
+
+// printCounts prints the zones, then the nodes (the top ten unless wide).
+func printCounts(w io.Writer, zones, nodes []Count, o PrintOptions) error {
+	if len(nodes) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ZONE\tPODS")
+	for _, z := range zones {
+		fmt.Fprintf(tw, "  %s\t%d\n", orNone(z.Name), z.Pods)
+	}
+	fmt.Fprintln(tw, "  NODE\tPODS")
+	shown := nodes
+	if !o.Wide && len(shown) > 10 {
+		shown = shown[:10]
+	}
+	for _, n := range shown {
+		fmt.Fprintf(tw, "  %s\t%d\n", n.Name, n.Pods)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if rest := len(nodes) - len(shown); rest > 0 {
+		fmt.Fprintf(w, "  ... %d more nodes (-o wide lists all)\n", rest)
+	}
+	return nil
+}
+
+func printPendingReplica(w io.Writer, p *PendingReplica, o PrintOptions) error {
+	fmt.Fprintf(w, "    %s\n", p.Unschedulable)
+	perGroup := 5
+	if o.Wide {
+		perGroup = 0
+	}
+	if err := printRejected(w, p.Rejected, PrintOptions{NodesPerGroup: perGroup}); err != nil {
+		return err
+	}
+	if len(p.PreemptionCandidates) > 0 {
+		fmt.Fprintf(w, "  Preemption is not simulated: %d node(s) would fit %s after evicting lower-priority pods: %s\n",
+			len(p.PreemptionCandidates), p.Pod, abbreviate(p.PreemptionCandidates, perGroup))
+	}
+	return nil
+}
+
+func printPending(w io.Writer, p *PendingPods, o PrintOptions) error {
+	if len(p.Pods) == 0 {
+		_, err := fmt.Fprintln(w, "No pending pods of the scheduler's profiles.")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	header := []string{"NAMESPACE", "NAME", "PROFILE", "BLOCKED BY", "NODES", "REASON"}
+	if o.Wide {
+		header = append(header, "MESSAGE")
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, pod := range p.Pods {
+		row := []string{pod.Namespace, pod.Name, pod.Profile}
+		switch {
+		case pod.Error != "":
+			row = append(row, "-", "-", pod.Error)
+		case pod.Schedulable:
+			row = append(row, "-", "-", "fits now: "+strings.Join(pod.Pick, ", "))
+		case pod.Blocker != nil:
+			row = append(row, pod.Blocker.Plugin, fmt.Sprintf("%d/%d", len(pod.Blocker.Nodes), p.Nodes), strings.Join(pod.Blocker.Reasons, "; "))
+		default:
+			row = append(row, "-", "-", pod.Unschedulable)
+		}
+		if o.Wide {
+			row = append(row, orNone(pod.Unschedulable))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	return tw.Flush()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}

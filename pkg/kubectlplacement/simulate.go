@@ -1,0 +1,173 @@
+package kubectlplacement
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/kube-placement/placement-scheduler/pkg/explain"
+	"github.com/kube-placement/placement-scheduler/pkg/workload"
+)
+
+// files are kubectl's -f and -R.
+type files struct {
+	filenames []string
+	recursive bool
+}
+
+func (fs *files) addFlags(fl *pflag.FlagSet, what string) {
+	fl.StringSliceVarP(&fs.filenames, "filename", "f", nil, what+" (files, directories, or - for standard input; repeatable)")
+	fl.BoolVarP(&fs.recursive, "recursive", "R", false, "process the directory used in -f recursively")
+}
+
+// read reads the workloads the files hold, in the command's namespace.
+func (fs *files) read(c *clusterClient, replicas int) ([]*workload.Workload, error) {
+	return workload.Read(workload.Options{
+		Filenames: fs.filenames, Recursive: fs.recursive,
+		Namespace: c.namespace, EnforceNamespace: c.explicitNamespace,
+		Replicas: replicas,
+	})
+}
+
+type simulateFlags struct {
+	common
+	files
+	replicas int
+}
+
+func newSimulateCommand(out io.Writer, conn *genericclioptions.ConfigFlags) *cobra.Command {
+	f := simulateFlags{common: common{conn: conn}}
+	cmd := &cobra.Command{
+		Use:   "simulate -f FILE|DIR|-",
+		Short: "Say where a workload's replicas would land, and why the rest would stay pending",
+		Long: `Places the replicas of Pods, Deployments, ReplicaSets, StatefulSets, Jobs,
+CronJobs and ReplicationControllers one at a time over a snapshot of the live
+cluster, as the scheduler's profile would: each placed replica is counted in
+the snapshot, so anti-affinity among the new replicas, topology spread and
+resource requests all apply. Prints per zone and per node how many land, how
+many stay pending and, for the first that fits nowhere, the plugins that
+reject it. Preemption is not simulated. Read-only.`,
+		Example: `  kubectl placement simulate -f deploy.yaml
+  kubectl placement simulate -f manifests/ -R --replicas 12 -o json
+  helm template my-app ./chart | kubectl placement simulate -f -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSimulate(cmd.Context(), out, &f, cmd.Flags().Changed("replicas"))
+		},
+	}
+	fl := cmd.Flags()
+	f.common.addFlags(fl)
+	f.files.addFlags(fl, "the manifests to simulate")
+	fl.IntVar(&f.replicas, "replicas", 0, "replicas for every workload, instead of their own (a Job's parallelism)")
+	return cmd
+}
+
+func checkCount(flag string, n, max int) error {
+	if n < 0 {
+		return fmt.Errorf("--%s %d: must not be negative", flag, n)
+	}
+	if n > max {
+		return fmt.Errorf("--%s %d: at most %d", flag, n, max)
+	}
+	return nil
+}
+
+func runSimulate(ctx context.Context, out io.Writer, f *simulateFlags, replicasSet bool) error {
+	if err := f.checkOutput(); err != nil {
+		return err
+	}
+	replicas := -1
+	if replicasSet {
+		if err := checkCount("replicas", f.replicas, workload.MaxReplicas); err != nil {
+			return err
+		}
+		replicas = f.replicas
+	}
+	c, err := connect(f.conn)
+	if err != nil {
+		return err
+	}
+	ws, err := f.read(c, replicas)
+	if err != nil {
+		return err
+	}
+	s, err := c.open(ctx, &f.common)
+	if err != nil {
+		return err
+	}
+	prio, err := explain.ListPriorities(ctx, c.cs)
+	if err != nil {
+		return c.reachable(err)
+	}
+	sim, err := s.Simulate(ctx, ws, prio)
+	if err != nil {
+		return withProfileHint(err)
+	}
+	return explain.Print(out, sim, f.output, explain.PrintOptions{})
+}
+
+type capacityFlags struct {
+	common
+	files
+	max int
+}
+
+func newCapacityCommand(out io.Writer, conn *genericclioptions.ConfigFlags) *cobra.Command {
+	f := capacityFlags{common: common{conn: conn}}
+	cmd := &cobra.Command{
+		Use:   "capacity -f FILE|-",
+		Short: "Say how many more copies of a pod fit, where, and why not one more",
+		Long: `Places copies of one pod (a Pod, or the template of a workload) one at a
+time over a snapshot of the live cluster, as the scheduler's profile would,
+until one fits nowhere or --max have been placed. Prints how many fit, per
+zone and per node, and the plugins that reject the next copy. Read-only.`,
+		Example: `  kubectl placement capacity -f pod.yaml
+  kubectl placement capacity -f deploy.yaml --max 5000 -o yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCapacity(cmd.Context(), out, &f)
+		},
+	}
+	fl := cmd.Flags()
+	f.common.addFlags(fl)
+	f.files.addFlags(fl, "the pod or workload whose pods to count")
+	fl.IntVar(&f.max, "max", 1000, "stop counting at this many copies")
+	return cmd
+}
+
+func runCapacity(ctx context.Context, out io.Writer, f *capacityFlags) error {
+	if err := f.checkOutput(); err != nil {
+		return err
+	}
+	if err := checkCount("max", f.max, workload.MaxReplicas); err != nil {
+		return err
+	}
+	c, err := connect(f.conn)
+	if err != nil {
+		return err
+	}
+	ws, err := f.read(c, -1)
+	if err != nil {
+		return err
+	}
+	if len(ws) != 1 {
+		return fmt.Errorf("capacity counts copies of one pod; %s hold %d objects", f.filenames, len(ws))
+	}
+	s, err := c.open(ctx, &f.common)
+	if err != nil {
+		return err
+	}
+	prio, err := explain.ListPriorities(ctx, c.cs)
+	if err != nil {
+		return c.reachable(err)
+	}
+	r, err := s.Capacity(ctx, ws[0], f.max, prio)
+	if err != nil {
+		return withProfileHint(err)
+	}
+	return explain.Print(out, r, f.output, explain.PrintOptions{})
+}
