@@ -12,16 +12,16 @@ import (
 // not bound, not terminal and not being deleted, in namespace (all
 // namespaces when it is ""), ordered by namespace and name.
 func (s *Session) PendingPods(ctx context.Context, namespace string) (*PendingPods, error) {
-	lister := s.c.factory.Core().V1().Pods().Lister()
-	var pods []*v1.Pod
-	var err error
-	if namespace == "" {
-		pods, err = lister.List(labels.Everything())
-	} else {
-		pods, err = lister.Pods(namespace).List(labels.Everything())
-	}
+	// The scheduler's pod informer keeps no namespace index: filter here.
+	all, err := s.c.factory.Core().V1().Pods().Lister().List(labels.Everything())
 	if err != nil {
 		return nil, err
+	}
+	var pods []*v1.Pod
+	for _, p := range all {
+		if namespace == "" || p.Namespace == namespace {
+			pods = append(pods, p)
+		}
 	}
 	sort.Slice(pods, func(i, j int) bool {
 		if pods[i].Namespace != pods[j].Namespace {

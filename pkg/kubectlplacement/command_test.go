@@ -120,3 +120,45 @@ func TestCompletePodNames(t *testing.T) {
 		t.Errorf("completion printed %q, want web-0 and web-1 only", out.String())
 	}
 }
+
+// TestBadArguments: wrong flags are refused before any request, naming the
+// flag.
+func TestBadArguments(t *testing.T) {
+	// Nothing listens here: an argument error must come first.
+	conn := []string{"--server", "https://127.0.0.1:1", "--kubeconfig", filepath.Join(t.TempDir(), "none")}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"simulate", "-f", "x.yaml", "--replicas", "-1"}, "--replicas -1: must not be negative"},
+		{[]string{"simulate", "-f", "x.yaml", "--replicas", "1000000"}, "--replicas 1000000: at most 100000"},
+		{[]string{"simulate", "-f", "x.yaml", "-o", "table"}, `--output "table"`},
+		{[]string{"capacity", "-f", "x.yaml", "--max", "-5"}, "--max -5: must not be negative"},
+		{[]string{"explain"}, "name one pod"},
+		{[]string{"explain", "web-0", "--all-pending"}, "name one pod"},
+		{[]string{"explain", "web-0", "-A"}, "--all-namespaces goes with --all-pending"},
+		{[]string{"explain", "--all-pending", "--profile", "x"}, "drop --profile"},
+		{[]string{"simulate", "extra"}, "unknown command"},
+	}
+	for _, tc := range tests {
+		cmd := NewCommand(&bytes.Buffer{})
+		cmd.SetArgs(append(tc.args, conn...))
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		err := cmd.Execute()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestSimulateNeedsFiles: simulate without -f says how to name them.
+func TestSimulateNeedsFiles(t *testing.T) {
+	cmd := NewCommand(&bytes.Buffer{})
+	cmd.SetArgs([]string{"simulate", "--server", "https://127.0.0.1:1", "--kubeconfig", filepath.Join(t.TempDir(), "none")})
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "-f FILE") {
+		t.Errorf("err = %v, want one naming -f", err)
+	}
+}

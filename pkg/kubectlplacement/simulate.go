@@ -24,6 +24,13 @@ func (fs *files) addFlags(fl *pflag.FlagSet, what string) {
 	fl.BoolVarP(&fs.recursive, "recursive", "R", false, "process the directory used in -f recursively")
 }
 
+func (fs *files) check() error {
+	if len(fs.filenames) == 0 {
+		return fmt.Errorf("name the manifests with -f FILE, DIR or - (standard input)")
+	}
+	return nil
+}
+
 // read reads the workloads the files hold, in the command's namespace.
 func (fs *files) read(c *clusterClient, replicas int) ([]*workload.Workload, error) {
 	return workload.Read(workload.Options{
@@ -78,6 +85,9 @@ func checkCount(flag string, n, max int) error {
 
 func runSimulate(ctx context.Context, out io.Writer, f *simulateFlags, replicasSet bool) error {
 	if err := f.checkOutput(); err != nil {
+		return err
+	}
+	if err := f.files.check(); err != nil {
 		return err
 	}
 	replicas := -1
@@ -141,6 +151,9 @@ zone and per node, and the plugins that reject the next copy. Read-only.`,
 
 func runCapacity(ctx context.Context, out io.Writer, f *capacityFlags) error {
 	if err := f.checkOutput(); err != nil {
+		return err
+	}
+	if err := f.files.check(); err != nil {
 		return err
 	}
 	if err := checkCount("max", f.max, workload.MaxReplicas); err != nil {

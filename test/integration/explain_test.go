@@ -106,7 +106,7 @@ func TestExplain(t *testing.T) {
 			{"no permission", stranger, []string{"pod/explain-pending"}, "missing permission: get pods in namespace default"},
 			{"unreachable", unreachable, []string{"pod/x"}, "cannot reach the cluster"},
 			{"not a pod", explainer, []string{"deploy/x"}, "explain takes pods"},
-			{"bad output", explainer, []string{"x", "-o", "wide"}, `--output "wide"`},
+			{"bad output", explainer, []string{"x", "-o", "table"}, `--output "table": want one of text, wide, json, yaml`},
 		}
 		for _, tc := range tests {
 			_, err := runExplain(tc.kubeconfig, append([]string{"-n", "default"}, tc.args...)...)

@@ -1,0 +1,300 @@
+package explain_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/utils/ptr"
+
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
+	"github.com/kube-placement/placement-scheduler/pkg/explain"
+	"github.com/kube-placement/placement-scheduler/pkg/workload"
+)
+
+// deployment is a Deployment manifest of our profile with the given
+// replicas and extra pod spec lines (indented for spec.template.spec).
+func deployment(name string, replicas int, spec string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %[1]s}
+spec:
+  replicas: %[2]d
+  selector: {matchLabels: {app: %[1]s}}
+  template:
+    metadata: {labels: {app: %[1]s}}
+    spec:
+      schedulerName: placement-scheduler
+      containers: [{name: app, image: registry.k8s.io/pause:3.10, resources: {requests: {cpu: 100m}}}]
+%[3]s`, name, replicas, spec)
+}
+
+const hostnameAntiAffinity = `      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - {labelSelector: {matchLabels: {app: spread}}, topologyKey: kubernetes.io/hostname}
+`
+
+func readWorkloads(t *testing.T, manifest string, namespace string) []*workload.Workload {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "w.yaml")
+	if err := os.WriteFile(file, []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := workload.Read(workload.Options{Filenames: []string{file}, Namespace: namespace, Replicas: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+// session opens a session over the demo nodes and objs.
+func session(t *testing.T, objs ...runtime.Object) (*explain.Session, *explain.Priorities) {
+	t.Helper()
+	for _, n := range fixtures.Nodes() {
+		objs = append(objs, n)
+	}
+	objs = append(objs, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
+	cs := fake.NewClientset(objs...)
+	s, err := explain.Open(context.Background(), testOptions(t, cs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prio, err := explain.ListPriorities(context.Background(), cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, prio
+}
+
+func counts(c []explain.Count) map[string]int {
+	m := map[string]int{}
+	for _, x := range c {
+		m[x.Name] = x.Pods
+	}
+	return m
+}
+
+func TestSimulateHostnameAntiAffinity(t *testing.T) {
+	s, prio := session(t)
+	sim, err := s.Simulate(context.Background(), readWorkloads(t, deployment("spread", 8, hostnameAntiAffinity), "default"), prio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sim.Workloads) != 1 || sim.Nodes != 6 {
+		t.Fatalf("got %+v", sim)
+	}
+	w := sim.Workloads[0]
+	// One per node, except the tainted GPU node.
+	if w.Placed != 5 || w.Pending != 3 || w.Profile != fixtures.SchedulerName {
+		t.Errorf("placed %d, pending %d, profile %s; want 5, 3, %s", w.Placed, w.Pending, w.Profile, fixtures.SchedulerName)
+	}
+	if got := counts(w.ByZone); got["zone-a"] != 2 || got["zone-b"] != 2 || got["zone-c"] != 1 {
+		t.Errorf("by zone %v", got)
+	}
+	for _, n := range w.ByNode {
+		if n.Pods != 1 || n.Name == "node-c2" {
+			t.Errorf("node %s got %d", n.Name, n.Pods)
+		}
+	}
+	p := w.FirstPending
+	if p == nil || !strings.HasSuffix(p.Pod, "-5") || !strings.HasPrefix(p.Unschedulable, "0/6 nodes are available") {
+		t.Fatalf("first pending %+v, want replica 5 with the scheduler's message", p)
+	}
+	byPlugin := map[string]int{}
+	for _, g := range p.Rejected {
+		byPlugin[g.Plugin] += len(g.Nodes)
+	}
+	if byPlugin["PlacementPodAffinity"] != 5 || byPlugin["PlacementTaintToleration"] != 1 {
+		t.Errorf("rejections %v, want PlacementPodAffinity on 5 nodes and PlacementTaintToleration on 1", byPlugin)
+	}
+	if len(p.PreemptionCandidates) != 0 {
+		t.Errorf("preemption candidates %v among pods of equal priority", p.PreemptionCandidates)
+	}
+}
+
+// TestSimulateSeesEarlierWorkloads: workloads are placed in order over one
+// cluster, so a second one meets the first one's pods: its replicas avoid
+// the first's (app=spread) but not each other.
+func TestSimulateSeesEarlierWorkloads(t *testing.T) {
+	s, prio := session(t)
+	first := deployment("spread", 3, hostnameAntiAffinity)
+	second := deployment("spread-more", 3, hostnameAntiAffinity)
+	sim, err := s.Simulate(context.Background(), readWorkloads(t, first+"---\n"+second, "default"), prio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := sim.Workloads[0], sim.Workloads[1]
+	if a.Placed != 3 || b.Placed != 3 || len(b.ByNode) > 2 {
+		t.Errorf("first placed %d, second placed %d on %v; want 3, and 3 on the two nodes left", a.Placed, b.Placed, b.ByNode)
+	}
+	for _, n := range b.ByNode {
+		if counts(a.ByNode)[n.Name] != 0 {
+			t.Errorf("second workload shares node %s with the first", n.Name)
+		}
+	}
+}
+
+func TestCapacity(t *testing.T) {
+	// 1500m each: two per 4-CPU node, five schedulable nodes.
+	manifest := strings.Replace(deployment("big", 1, ""), "cpu: 100m", "cpu: 1500m", 1)
+	tests := []struct {
+		name          string
+		max, wantFits int
+		wantLimited   bool
+	}{
+		{"until full", 1000, 10, false},
+		{"stopped at max", 4, 4, true},
+		{"max zero", 0, 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, prio := session(t)
+			r, err := s.Capacity(context.Background(), readWorkloads(t, manifest, "default")[0], tc.max, prio)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Fits != tc.wantFits || r.Limited != tc.wantLimited || r.Kind != "Capacity" {
+				t.Fatalf("fits %d limited %v kind %s, want %d %v Capacity", r.Fits, r.Limited, r.Kind, tc.wantFits, tc.wantLimited)
+			}
+			if tc.wantLimited {
+				if r.Next != nil {
+					t.Errorf("limited, yet a reason for the next: %+v", r.Next)
+				}
+				return
+			}
+			for _, n := range r.ByNode {
+				if n.Pods != 2 {
+					t.Errorf("%s holds %d copies, want 2", n.Name, n.Pods)
+				}
+			}
+			if r.Next == nil || len(r.Next.Rejected) == 0 || r.Next.Rejected[0].Plugin != "NodeResourcesFit" ||
+				r.Next.Rejected[0].Reasons[0] != "Insufficient cpu" || len(r.Next.Rejected[0].Nodes) != 5 {
+				t.Errorf("next %+v, want NodeResourcesFit: Insufficient cpu on 5 nodes", r.Next)
+			}
+		})
+	}
+}
+
+func lowPriorityHog(node string) *v1.Pod {
+	return &v1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "hog-" + node, Namespace: "default", UID: types.UID("hog-" + node)},
+		Spec: v1.PodSpec{
+			NodeName: node, SchedulerName: fixtures.SchedulerName, Priority: ptr.To[int32](0),
+			Containers: []v1.Container{{Name: "c", Image: "i", Resources: v1.ResourceRequirements{
+				Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("3")},
+			}}},
+		},
+	}
+}
+
+// TestPreemptionCandidates: a replica that fits nowhere but would fit once
+// lower-priority pods were evicted says so; with preemptionPolicy Never, or
+// without a higher priority, it does not.
+func TestPreemptionCandidates(t *testing.T) {
+	high := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 1000}
+	never := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high-never"}, Value: 1000, PreemptionPolicy: ptr.To(v1.PreemptNever)}
+	tests := []struct {
+		class string
+		want  []string
+	}{
+		{"high", []string{"node-a1"}},
+		{"high-never", nil},
+		{"", nil},
+	}
+	for _, tc := range tests {
+		t.Run("class "+tc.class, func(t *testing.T) {
+			objs := []runtime.Object{high, never}
+			for _, n := range []string{"node-a1", "node-a2", "node-b1", "node-b2", "node-c1"} {
+				objs = append(objs, lowPriorityHog(n))
+			}
+			// On every node but node-a1 the hog is not alone: a second one
+			// with the same priority as the new pod stays.
+			for _, n := range []string{"node-a2", "node-b1", "node-b2", "node-c1"} {
+				p := lowPriorityHog(n)
+				p.Name, p.UID, p.Spec.Priority = "kept-"+n, types.UID("kept-"+n), ptr.To[int32](1000)
+				p.Spec.Containers[0].Resources.Requests[v1.ResourceCPU] = resource.MustParse("500m")
+				objs = append(objs, p)
+			}
+			s, prio := session(t, objs...)
+			manifest := strings.Replace(deployment("urgent", 1, ""), "cpu: 100m", "cpu: 3800m", 1)
+			if tc.class != "" {
+				manifest += "      priorityClassName: " + tc.class + "\n"
+			}
+			sim, err := s.Simulate(context.Background(), readWorkloads(t, manifest, "default"), prio)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := sim.Workloads[0].FirstPending
+			if p == nil {
+				t.Fatalf("placed %d, want it pending", sim.Workloads[0].Placed)
+			}
+			if fmt.Sprint(p.PreemptionCandidates) != fmt.Sprint(tc.want) {
+				t.Errorf("preemption candidates %v, want %v", p.PreemptionCandidates, tc.want)
+			}
+		})
+	}
+}
+
+func TestSimulateErrorsAndNotes(t *testing.T) {
+	s, prio := session(t)
+	ws := readWorkloads(t, deployment("web", 1, "      priorityClassName: missing\n"), "default")
+	if _, err := s.Simulate(context.Background(), ws, prio); err == nil || !strings.Contains(err.Error(), "spec.priorityClassName: no PriorityClass with name missing") {
+		t.Errorf("err = %v, want the missing PriorityClass named", err)
+	}
+	ws = readWorkloads(t, strings.Replace(deployment("web", 1, ""), "placement-scheduler", "other-scheduler", 1), "default")
+	if _, err := s.Simulate(context.Background(), ws, prio); err == nil || !strings.Contains(err.Error(), `no profile "other-scheduler"`) {
+		t.Errorf("err = %v, want the missing profile named", err)
+	}
+	sim, err := s.Simulate(context.Background(), readWorkloads(t, deployment("web", 1, ""), "nowhere"), prio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := sim.Workloads[0]; w.Placed != 1 || len(w.Notes) != 1 || !strings.Contains(w.Notes[0], "namespace nowhere does not exist") {
+		t.Errorf("placed %d, notes %v; want 1 and a note on the namespace", w.Placed, w.Notes)
+	}
+}
+
+func TestPendingPods(t *testing.T) {
+	cs, pods := demo(t, map[string]string{"spread-1": "node-a1", "cache": "node-b1"})
+	var objs []runtime.Object
+	for _, name := range []string{"gpu-job-untolerated", "web"} {
+		objs = append(objs, pods[name])
+	}
+	for _, o := range objs {
+		if err := cs.Tracker().Add(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := explain.Open(context.Background(), testOptions(t, cs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.PendingPods(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Pods) != 2 {
+		t.Fatalf("pending %+v, want gpu-job-untolerated and web", got.Pods)
+	}
+	gpu, web := got.Pods[0], got.Pods[1]
+	if gpu.Name != "gpu-job-untolerated" || gpu.Schedulable || gpu.Blocker == nil || gpu.Blocker.Plugin != "PlacementNodeSelector" || len(gpu.Blocker.Nodes) != 5 {
+		t.Errorf("gpu-job-untolerated: %+v", gpu)
+	}
+	if web.Name != "web" || !web.Schedulable || len(web.Pick) == 0 {
+		t.Errorf("web: %+v, want schedulable with a pick", web)
+	}
+	if other, _ := s.PendingPods(context.Background(), "kube-system"); len(other.Pods) != 0 {
+		t.Errorf("kube-system: %+v, want none", other.Pods)
+	}
+}
