@@ -3,44 +3,56 @@ package explain_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 
 	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
+	"github.com/kube-placement/placement-scheduler/pkg/workload"
 )
+
+const benchNodes, benchPods = 5000, 10000
+
+// benchCluster is 5,000 nodes in 50 zones holding 10,000 pods, a quarter of
+// them with required hostname anti-affinity.
+func benchCluster() []k8sruntime.Object {
+	objs := make([]k8sruntime.Object, 0, benchNodes+benchPods)
+	for i := range benchNodes {
+		zone := fmt.Sprintf("zone-%d", i%50)
+		objs = append(objs, st.MakeNode().Name(fmt.Sprintf("node-%d", i)).
+			Label(v1.LabelHostname, fmt.Sprintf("node-%d", i)).Label(v1.LabelTopologyZone, zone).
+			Capacity(map[v1.ResourceName]string{v1.ResourceCPU: "32", v1.ResourceMemory: "64Gi", v1.ResourcePods: "110"}).Obj())
+	}
+	for i := range benchPods {
+		p := st.MakePod().Namespace("default").Name(fmt.Sprintf("pod-%d", i)).UID(fmt.Sprintf("uid-%d", i)).
+			Label("app", fmt.Sprintf("app-%d", i%20)).SchedulerName(fixtures.SchedulerName).
+			Req(map[v1.ResourceName]string{v1.ResourceCPU: "100m"}).Node(fmt.Sprintf("node-%d", i%benchNodes))
+		if i%4 == 0 {
+			p = p.PodAntiAffinityIn("app", v1.LabelHostname, []string{fmt.Sprintf("app-%d", i%20)}, st.PodAntiAffinityWithRequiredReq)
+		}
+		objs = append(objs, p.Obj())
+	}
+	return objs
+}
 
 // BenchmarkExplain times one explain of a pod with hostname anti-affinity
 // and preferred zone affinity on 5,000 nodes holding 10,000 pods: cache
 // fill from the informers, snapshot, all filters on all nodes, all scores.
 // The API server's own listing time is not part of it (a fake clientset).
 func BenchmarkExplain(b *testing.B) {
-	const nodes, pods = 5000, 10000
-	objs := make([]runtime.Object, 0, nodes+pods)
-	for i := range nodes {
-		zone := fmt.Sprintf("zone-%d", i%50)
-		objs = append(objs, st.MakeNode().Name(fmt.Sprintf("node-%d", i)).
-			Label(v1.LabelHostname, fmt.Sprintf("node-%d", i)).Label(v1.LabelTopologyZone, zone).
-			Capacity(map[v1.ResourceName]string{v1.ResourceCPU: "32", v1.ResourceMemory: "64Gi", v1.ResourcePods: "110"}).Obj())
-	}
-	for i := range pods {
-		p := st.MakePod().Namespace("default").Name(fmt.Sprintf("pod-%d", i)).UID(fmt.Sprintf("uid-%d", i)).
-			Label("app", fmt.Sprintf("app-%d", i%20)).SchedulerName(fixtures.SchedulerName).
-			Req(map[v1.ResourceName]string{v1.ResourceCPU: "100m"}).Node(fmt.Sprintf("node-%d", i%nodes))
-		if i%4 == 0 {
-			p = p.PodAntiAffinityIn("app", v1.LabelHostname, []string{fmt.Sprintf("app-%d", i%20)}, st.PodAntiAffinityWithRequiredReq)
-		}
-		objs = append(objs, p.Obj())
-	}
 	pod := st.MakePod().Namespace("default").Name("incoming").UID("incoming").Label("app", "app-3").
 		SchedulerName(fixtures.SchedulerName).Req(map[v1.ResourceName]string{v1.ResourceCPU: "100m"}).
 		PodAntiAffinityIn("app", v1.LabelHostname, []string{"app-3"}, st.PodAntiAffinityWithRequiredReq).
 		PodAffinityIn("app", v1.LabelTopologyZone, []string{"app-7"}, st.PodAffinityWithPreferredReq).Obj()
-	cs := fake.NewClientset(objs...)
+	cs := fake.NewClientset(benchCluster()...)
 	o := testOptions(b, cs)
 	b.ResetTimer()
 	for range b.N {
@@ -48,8 +60,97 @@ func BenchmarkExplain(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if e.Nodes != nodes || len(e.Feasible) == 0 {
+		if e.Nodes != benchNodes || len(e.Feasible) == 0 {
 			b.Fatalf("explained over %d nodes with %d feasible", e.Nodes, len(e.Feasible))
 		}
+	}
+}
+
+// simulated is 1,000 replicas that repel each other by hostname and prefer
+// the zones of app-7's pods.
+const simulated = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: new, namespace: default}
+spec:
+  replicas: 1000
+  selector: {matchLabels: {app: new}}
+  template:
+    metadata: {labels: {app: new}}
+    spec:
+      schedulerName: placement-scheduler
+      containers: [{name: app, image: registry.k8s.io/pause:3.10, resources: {requests: {cpu: 100m}}}]
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - {labelSelector: {matchLabels: {app: new}}, topologyKey: kubernetes.io/hostname}
+        podAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+          - weight: 50
+            podAffinityTerm: {labelSelector: {matchLabels: {app: app-7}}, topologyKey: topology.kubernetes.io/zone}
+`
+
+// defaultProfile is kube-scheduler's own default profile, in-tree plugins
+// only.
+const defaultProfile = `apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+leaderElection: {leaderElect: false}
+profiles:
+- schedulerName: default-scheduler
+`
+
+// BenchmarkSimulate places 1,000 replicas with hostname anti-affinity among
+// themselves and a preferred zone affinity on 5,000 nodes holding 10,000
+// pods, with our profile and with the in-tree default profile, in the same
+// run. Listing the cluster and building the session are outside the timer:
+// ms/replica is the placing alone; allocations are the placing's.
+func BenchmarkSimulate(b *testing.B) {
+	file := filepath.Join(b.TempDir(), "new.yaml")
+	if err := os.WriteFile(file, []byte(simulated), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	ws, err := workload.Read(workload.Options{Filenames: []string{file}, Namespace: "default", Replicas: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	inTree, err := explain.ParseConfig([]byte(defaultProfile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	objs := benchCluster()
+	for _, profile := range []string{"placement", "default"} {
+		b.Run(profile, func(b *testing.B) {
+			b.ReportAllocs()
+			var placing time.Duration
+			for range b.N {
+				b.StopTimer()
+				o := testOptions(b, fake.NewClientset(objs...))
+				if profile == "default" {
+					o.Config, o.Profile = inTree, "default-scheduler"
+				}
+				s, err := explain.Open(context.Background(), o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				prio, err := explain.ListPriorities(context.Background(), fake.NewClientset())
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				b.StartTimer()
+				start := time.Now()
+				sim, err := s.Simulate(context.Background(), ws, prio)
+				placing += time.Since(start)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if w := sim.Workloads[0]; w.Placed != 1000 || len(w.ByNode) != 1000 {
+					b.Fatalf("placed %d on %d nodes, want 1000 on 1000", w.Placed, len(w.ByNode))
+				}
+			}
+			b.ReportMetric(float64(placing.Microseconds())/1000/float64(b.N*1000), "ms/replica")
+			var mem runtime.MemStats
+			runtime.ReadMemStats(&mem)
+			b.ReportMetric(float64(mem.HeapAlloc)/(1<<20), "MiB-heap")
+		})
 	}
 }
