@@ -26,8 +26,7 @@ func printWorkload(w io.Writer, r *WorkloadPlacement, o PrintOptions) error {
 		return err
 	}
 	if r.FirstPending != nil {
-		fmt.Fprintf(w, "  First pending replica, %s:\n", r.FirstPending.Pod)
-		return printPendingReplica(w, r.FirstPending, o)
+		return printPendingReplica(w, "First pending replica "+r.FirstPending.Pod, r.FirstPending, o)
 	}
 	return nil
 }
@@ -52,8 +51,7 @@ func printCapacity(w io.Writer, c *CapacityReport, o PrintOptions) error {
 		return err
 	}
 	if c.Next != nil {
-		fmt.Fprintf(w, "  The next copy fits nowhere:\n")
-		return printPendingReplica(w, c.Next, o)
+		return printPendingReplica(w, "The next copy fits nowhere", c.Next, o)
 	}
 	return nil
 }
@@ -85,8 +83,8 @@ func printCounts(w io.Writer, zones, nodes []Count, o PrintOptions) error {
 	return nil
 }
 
-func printPendingReplica(w io.Writer, p *PendingReplica, o PrintOptions) error {
-	fmt.Fprintf(w, "    %s\n", p.Unschedulable)
+func printPendingReplica(w io.Writer, title string, p *PendingReplica, o PrintOptions) error {
+	fmt.Fprintf(w, "  %s: %s\n", title, p.Unschedulable)
 	perGroup := 5
 	if o.Wide {
 		perGroup = 0

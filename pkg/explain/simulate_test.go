@@ -1,6 +1,7 @@
 package explain_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -296,5 +297,35 @@ func TestPendingPods(t *testing.T) {
 	}
 	if other, _ := s.PendingPods(context.Background(), "kube-system"); len(other.Pods) != 0 {
 		t.Errorf("kube-system: %+v, want none", other.Pods)
+	}
+}
+
+// TestSimulationText pins the text and wide forms of answers whose outcome
+// does not depend on the random pick among equal scores.
+func TestSimulationText(t *testing.T) {
+	s, prio := session(t)
+	sim, err := s.Simulate(context.Background(), readWorkloads(t, deployment("spread", 8, hostnameAntiAffinity), "default"), prio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Replace(deployment("big", 1, ""), "cpu: 100m", "cpu: 1500m", 1)
+	c, err := s.Capacity(context.Background(), readWorkloads(t, big, "default")[0], 1000, prio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		obj    runtime.Object
+		format string
+	}{
+		{"simulate", sim, "text"},
+		{"capacity", c, "text"},
+		{"capacity-wide", c, "wide"},
+	} {
+		var out bytes.Buffer
+		if err := explain.Print(&out, tc.obj, tc.format, explain.PrintOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, tc.name+".golden", out.Bytes())
 	}
 }
