@@ -48,6 +48,7 @@ func Explain(ctx context.Context, o Options, pod *v1.Pod) (*Explanation, error) 
 	if err != nil {
 		return nil, err
 	}
+	defer s.Close()
 	return s.Explain(ctx, pod)
 }
 
@@ -60,24 +61,37 @@ type Session struct {
 	c *cluster
 	// profile overrides the pods' spec.schedulerName when set.
 	profile string
+	// stop ends the goroutines the scheduler started.
+	stop context.CancelFunc
 }
 
 // Open lists the cluster into a new scheduler cache and stops watching: the
-// session answers for that moment.
+// session answers for that moment. Close it when done.
 func Open(ctx context.Context, o Options) (*Session, error) {
 	if o.Profile != "" {
 		if _, err := Profile(o.Config, o.Profile); err != nil {
 			return nil, err
 		}
 	}
+	// The scheduler's background work (its queue's and metrics' goroutines)
+	// lives as long as this context.
+	ctx, stop := context.WithCancel(ctx)
 	c, err := newCluster(ctx, o)
 	if err != nil {
+		stop()
 		return nil, err
 	}
 	if err := c.sync(ctx, o.SyncTimeout); err != nil {
+		stop()
 		return nil, err
 	}
-	return &Session{c: c, profile: o.Profile}, nil
+	return &Session{c: c, profile: o.Profile, stop: stop}, nil
+}
+
+// Close stops what the session's scheduler started; the session must not be
+// used after.
+func (s *Session) Close() {
+	s.stop()
 }
 
 // framework returns the profile that schedules pod.

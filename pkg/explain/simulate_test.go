@@ -71,6 +71,7 @@ func session(t *testing.T, objs ...runtime.Object) (*explain.Session, *explain.P
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Close)
 	prio, err := explain.ListPriorities(context.Background(), cs)
 	if err != nil {
 		t.Fatal(err)
@@ -281,6 +282,7 @@ func TestPendingPods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Close)
 	got, err := s.PendingPods(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)

@@ -94,6 +94,7 @@ func runExplain(ctx context.Context, out io.Writer, f *explainFlags, args []stri
 	if err != nil {
 		return err
 	}
+	defer s.Close()
 	o := explain.PrintOptions{Top: f.top, NodesPerGroup: f.nodesPerGroup}
 	if f.allPending {
 		namespace := c.namespace

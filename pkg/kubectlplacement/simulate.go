@@ -109,6 +109,7 @@ func runSimulate(ctx context.Context, out io.Writer, f *simulateFlags, replicasS
 	if err != nil {
 		return err
 	}
+	defer s.Close()
 	prio, err := explain.ListPriorities(ctx, c.cs)
 	if err != nil {
 		return c.reachable(err)
@@ -174,6 +175,7 @@ func runCapacity(ctx context.Context, out io.Writer, f *capacityFlags) error {
 	if err != nil {
 		return err
 	}
+	defer s.Close()
 	prio, err := explain.ListPriorities(ctx, c.cs)
 	if err != nil {
 		return c.reachable(err)
