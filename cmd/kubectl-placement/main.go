@@ -1,6 +1,8 @@
-// Command kubectl-placement is a kubectl plugin: `kubectl placement explain`
-// says why a pod is pending, or why it landed where it did, by running the
-// scheduler's own profile over a snapshot of the live cluster. It only reads.
+// Command kubectl-placement is a kubectl plugin that runs the scheduler's own
+// profile over a snapshot of the live cluster: `explain` says why a pod is
+// pending or why it landed where it did, `simulate` where a workload's
+// replicas would land, `capacity` how many more copies of a pod fit. It only
+// reads.
 package main
 
 import (
