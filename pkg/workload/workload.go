@@ -107,7 +107,13 @@ var kinds = map[schema.GroupVersionKind]kind{
 			p := obj.(*v1.Pod)
 			w.Replicas = 1
 			w.template = v1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec}
-			w.podName = func(int) string { return p.Name }
+			// Copies beyond the first (--replicas) need names of their own.
+			w.podName = func(i int) string {
+				if i == 0 {
+					return p.Name
+				}
+				return fmt.Sprintf("%s-%d", p.Name, i)
+			}
 		},
 	},
 	appsv1.SchemeGroupVersion.WithKind("Deployment"): {
