@@ -23,18 +23,47 @@ import (
 // by everything their shares depend on (see the key functions). The tests in
 // index_test.go check the equality after random cache changes.
 
-// maxViews bounds the index: a cluster has a handful of pod shapes that come
-// in numbers; the rest are recomputed when they come back.
-const maxViews = 64
+// What the index may keep. Views cost memory in proportion to the pods they
+// count (a memo and a share or two per pod), so the bounds are on views and
+// on entries, and a view must earn its place:
+//
+//   - a key is kept only when it is seen a second time: a query that comes
+//     once (a StatefulSet pod whose own name existing selectors ask about,
+//     say) is counted afresh and forgotten, and evicts nothing;
+//   - a view unused for idleQueries queries is dropped, with the pods and
+//     Nodes it still refers to;
+//   - all views together hold at most budgetViews times the entries of the
+//     largest, which is at most the cluster's pods and shares: memory grows
+//     with the cluster, not with the number of shapes of pods;
+//   - and at most maxViews views.
+//
+// Whatever is dropped is recounted when it comes back: slower, never wrong.
+const (
+	maxViews    = 64
+	budgetViews = 8
+	idleQueries = 4096
+	// sweepEvery is how often, in queries, idle views are looked for.
+	sweepEvery = 256
+	// seenLimit bounds each of the two generations of keys seen once.
+	seenLimit = 1024
+)
 
 // index holds the views of one plugin instance, which sees one snapshot.
 type index struct {
 	mu    sync.Mutex
 	views map[string]*view
 	clock uint64
+	// seen and seenBefore hold keys asked about once, in two generations:
+	// when seen fills up it becomes seenBefore, and the oldest are forgotten.
+	seen, seenBefore map[string]struct{}
+	// entries is the views' entries, summed.
+	entries int
 }
 
-func newIndex() *index { return &index{views: map[string]*view{}} }
+func newIndex() *index {
+	registerMetrics()
+	return &index{views: map[string]*view{}, seen: map[string]struct{}{}}
+}
 
 // query returns the sum of the shares counted by count over nodes, for the
 // query identified by key. count is used only when the view is new: equal
@@ -59,26 +88,88 @@ func (x *index) refresh(ctx context.Context, p fwk.Parallelizer, key string, nod
 	defer x.mu.Unlock()
 	x.clock++
 	v := x.views[key]
-	if v == nil {
-		x.evict()
+	switch {
+	case v != nil:
+		countQuery("reused")
+	case !x.seenTwice(key):
+		// Counted afresh and not kept. The publication outlives the view.
+		countQuery("once")
+		v = newView(count, perNode)
+		v.refresh(ctx, p, nodes)
+		return v.sums, v.perNode
+	default:
+		countQuery("admitted")
 		v = newView(count, perNode)
 		x.views[key] = v
 	}
 	v.used = x.clock
+	before := v.entries
 	v.refresh(ctx, p, nodes)
+	x.entries += v.entries - before
+	x.trim(key)
 	return v.sums, v.perNode
 }
 
-func (x *index) evict() {
-	if len(x.views) < maxViews {
-		return
+// seenTwice records key and says whether it was seen before.
+func (x *index) seenTwice(key string) bool {
+	_, now := x.seen[key]
+	_, before := x.seenBefore[key]
+	if now || before {
+		delete(x.seen, key)
+		delete(x.seenBefore, key)
+		return true
 	}
+	if len(x.seen) >= seenLimit {
+		x.seenBefore, x.seen = x.seen, make(map[string]struct{}, seenLimit)
+	}
+	x.seen[key] = struct{}{}
+	return false
+}
+
+// trim drops idle views, then the least recently used ones (never keep, the
+// view just refreshed) while the index holds too many views or entries.
+func (x *index) trim(keep string) {
+	if x.clock%sweepEvery == 0 {
+		for k, v := range x.views {
+			if k != keep && x.clock-v.used > idleQueries {
+				x.drop(k)
+			}
+		}
+	}
+	for len(x.views) > 1 && (len(x.views) > maxViews || x.entries > budgetViews*x.largest()) {
+		x.drop(x.oldest(keep))
+	}
+	indexViews.Set(float64(len(x.views)))
+	indexEntries.Set(float64(x.entries))
+}
+
+func (x *index) largest() int {
+	n := 0
+	for _, v := range x.views {
+		n = max(n, v.entries)
+	}
+	return n
+}
+
+func (x *index) oldest(keep string) string {
 	var oldest string
 	var at uint64
 	for k, v := range x.views {
-		if oldest == "" || v.used < at {
+		if k != keep && (oldest == "" || v.used < at) {
 			oldest, at = k, v.used
 		}
 	}
-	delete(x.views, oldest)
+	return oldest
+}
+
+func (x *index) drop(key string) {
+	x.entries -= x.views[key].entries
+	delete(x.views, key)
+}
+
+// size returns the number of views and of entries they hold.
+func (x *index) size() (views, entries int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return len(x.views), x.entries
 }

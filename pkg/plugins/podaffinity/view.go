@@ -65,6 +65,8 @@ type view struct {
 	perNode   *nodeTotals
 	published bool
 	used      uint64
+	// entries counts the slots' shares and pod memos: the view's size.
+	entries int
 	// reused counts nodes whose shares were kept, and podsReused pods whose
 	// shares were; tests check the index is actually exercised.
 	reused, podsReused int
@@ -130,7 +132,10 @@ func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.Node
 		slots = slices.Grow(v.spare[:0], len(nodes))[:len(nodes)]
 		clear(slots)
 		dirty = v.realign(nodes, slots)
+		// The old slots become the spare buffer; cleared, so that they keep
+		// no shares, memos, pods or Nodes of nodes that left.
 		v.spare = v.slots
+		clear(v.spare)
 	}
 	var changed []int
 	for i, ni := range nodes {
@@ -154,6 +159,7 @@ func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.Node
 		}
 	}
 	for k, i := range changed {
+		v.entries += len(fresh[k]) + len(memos[k]) - len(slots[i].shares) - len(slots[i].pods)
 		if !slices.Equal(slots[i].shares, fresh[k]) {
 			v.apply(slots[i].shares, -1)
 			v.apply(fresh[k], 1)
@@ -185,6 +191,7 @@ func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.Node
 func (v *view) realign(nodes []fwk.NodeInfo, slots []slot) bool {
 	dropped := false
 	drop := func(j int) {
+		v.entries -= len(v.slots[j].shares) + len(v.slots[j].pods)
 		if len(v.slots[j].shares) > 0 {
 			v.apply(v.slots[j].shares, -1)
 			dropped = true

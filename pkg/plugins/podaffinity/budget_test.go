@@ -1,0 +1,210 @@
+package podaffinity
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	fwk "k8s.io/kube-scheduler/framework"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
+)
+
+// smallCluster is 20 nodes holding 200 realistic pods.
+func smallCluster(t testing.TB) (*plugintest.LiveCluster, []fwk.NodeInfo) {
+	c, _ := memoryCluster(t, 20, 200, 10)
+	return c, c.Cycle(t)
+}
+
+// recountEntries sums the views' entries from their slots.
+func recountEntries(x *index) int {
+	n := 0
+	for _, v := range x.views {
+		for i := range v.slots {
+			n += len(v.slots[i].shares) + len(v.slots[i].pods)
+		}
+	}
+	return n
+}
+
+func checkAccounting(t *testing.T, x *index) {
+	t.Helper()
+	if got := recountEntries(x); got != x.entries {
+		t.Errorf("index accounts %d entries, its views hold %d", x.entries, got)
+	}
+	if len(x.views) > maxViews {
+		t.Errorf("%d views, at most %d", len(x.views), maxViews)
+	}
+	if len(x.views) > 1 && x.entries > budgetViews*x.largest() {
+		t.Errorf("%d entries in %d views, over %d × the largest (%d)", x.entries, len(x.views), budgetViews, x.largest())
+	}
+}
+
+// TestIndexKeepsRepeatedQueriesOnly: a key is kept from its second query
+// on; a query seen once is answered the same and leaves nothing behind.
+func TestIndexKeepsRepeatedQueriesOnly(t *testing.T) {
+	c, nodes := smallCluster(t)
+	ctx, p := context.Background(), c.Handle.Parallelizer()
+	x := newIndex()
+	first := x.query(ctx, p, "a", nodes, selectorKeyShares)
+	if len(x.views) != 0 || x.entries != 0 {
+		t.Fatalf("after one query: %d views, %d entries; want none kept", len(x.views), x.entries)
+	}
+	second := x.query(ctx, p, "a", nodes, selectorKeyShares)
+	if len(x.views) != 1 || x.entries == 0 {
+		t.Fatalf("after the second query: %d views, %d entries; want one view", len(x.views), x.entries)
+	}
+	if fmt.Sprint(first.counts) != fmt.Sprint(second.counts) || fmt.Sprint(first.keys) != fmt.Sprint(second.keys) {
+		t.Errorf("once %v %v, kept %v %v", first.counts, first.keys, second.counts, second.keys)
+	}
+	for i := range 3 * seenLimit {
+		x.query(ctx, p, fmt.Sprintf("once-%d", i), nodes, selectorKeyShares)
+	}
+	if len(x.views) != 1 {
+		t.Errorf("%d views after %d one-off queries, want the one kept view", len(x.views), 3*seenLimit)
+	}
+	if len(x.seen)+len(x.seenBefore) > 2*seenLimit {
+		t.Errorf("%d keys remembered as seen once, at most %d", len(x.seen)+len(x.seenBefore), 2*seenLimit)
+	}
+	checkAccounting(t, x)
+}
+
+// TestIndexDropsIdleViews: a view nobody asks for goes, with what it holds.
+func TestIndexDropsIdleViews(t *testing.T) {
+	c, nodes := smallCluster(t)
+	ctx, p := context.Background(), c.Handle.Parallelizer()
+	x := newIndex()
+	for _, key := range []string{"idle", "idle", "busy"} {
+		x.query(ctx, p, key, nodes, selectorKeyShares)
+	}
+	for range idleQueries + sweepEvery {
+		x.query(ctx, p, "busy", nodes, selectorKeyShares)
+	}
+	if _, ok := x.views["idle"]; ok || len(x.views) != 1 {
+		t.Errorf("views %v after %d queries of another key; want only busy", keysOf(x.views), idleQueries+sweepEvery)
+	}
+	checkAccounting(t, x)
+}
+
+// TestIndexBudget: many kept queries of the same size stay within
+// budgetViews of them, the least recently used going first.
+func TestIndexBudget(t *testing.T) {
+	c, nodes := smallCluster(t)
+	ctx, p := context.Background(), c.Handle.Parallelizer()
+	x := newIndex()
+	for i := range 3 * budgetViews {
+		key := fmt.Sprintf("shape-%d", i)
+		x.query(ctx, p, key, nodes, selectorKeyShares)
+		x.query(ctx, p, key, nodes, selectorKeyShares)
+		checkAccounting(t, x)
+	}
+	if len(x.views) != budgetViews {
+		t.Errorf("%d views of equal size, want %d", len(x.views), budgetViews)
+	}
+	if _, ok := x.views[fmt.Sprintf("shape-%d", 3*budgetViews-1)]; !ok {
+		t.Errorf("the newest view was dropped: %v", keysOf(x.views))
+	}
+}
+
+func keysOf(m map[string]*view) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// statefulPod is the i-th pod of a StatefulSet-like workload: a label of its
+// own, and required anti-affinity on that label's key, so that every
+// incoming pod is a query of its own.
+func statefulPod(i int, node string) *v1.Pod {
+	name := fmt.Sprintf("db-%d", i)
+	return &v1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", UID: types.UID(name), Labels: map[string]string{
+			"app": "db", "statefulset.kubernetes.io/pod-name": name,
+		}},
+		Spec: v1.PodSpec{NodeName: node, Affinity: &v1.Affinity{PodAntiAffinity: &v1.PodAntiAffinity{
+			RequiredDuringSchedulingIgnoredDuringExecution: []v1.PodAffinityTerm{{
+				LabelSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+					Key: "statefulset.kubernetes.io/pod-name", Operator: metav1.LabelSelectorOpIn, Values: []string{name},
+				}}},
+				TopologyKey: v1.LabelHostname,
+			}},
+		}}},
+	}
+}
+
+// churn replaces pods one by one with pods of unique labels, running a
+// cycle for every tenth incoming pod, and calls check every checkEvery pods.
+func churn(tb testing.TB, pods, checkEvery int, check func(done int, pl *PodAffinity)) {
+	c, ns := memoryCluster(tb, 50, 1000, 10)
+	pl, err := NewWithArgs(c.Handle, Args{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	live := make([]*v1.Pod, 0, 200)
+	for i := range pods {
+		if len(live) == cap(live) {
+			if err := c.Cache.RemovePod(c.Logger, live[0]); err != nil {
+				tb.Fatal(err)
+			}
+			live = live[1:]
+		}
+		p := statefulPod(i, ns[i%len(ns)].Name)
+		if i%10 == 0 {
+			incoming := p.DeepCopy()
+			incoming.Spec.NodeName = ""
+			runCycle(ctx, tb, pl, incoming, c.Cycle(tb))
+		}
+		if err := c.Cache.AddPod(c.Logger, p); err != nil {
+			tb.Fatal(err)
+		}
+		live = append(live, p)
+		if (i+1)%checkEvery == 0 {
+			c.Cycle(tb)
+			check(i+1, pl)
+		}
+	}
+}
+
+// TestIndexFlatUnderUniqueChurn: pods whose own labels existing selectors
+// name make a new query each; none is kept, so however many come the index
+// holds what it held before them.
+func TestIndexFlatUnderUniqueChurn(t *testing.T) {
+	churn(t, 5000, 1000, func(done int, pl *PodAffinity) {
+		pl.index.mu.Lock()
+		defer pl.index.mu.Unlock()
+		checkAccounting(t, pl.index)
+		// Only the selector-keys query repeats; every other is one pod's.
+		if len(pl.index.views) > 1 {
+			t.Errorf("after %d pods: %d views, want only the selector keys' (%d bytes of keys)", done, len(pl.index.views), len(fmt.Sprint(keysOf(pl.index.views))))
+		}
+	})
+}
+
+// BenchmarkIndexChurn reports the heap PlacementPodAffinity and the cache
+// hold after 100,000 and after 1,000,000 pods with unique labels replaced
+// one another (a cycle for every tenth): flat means the index does not grow
+// with the pods it has seen. go test -run '^$' -bench IndexChurn -benchtime 1x ./pkg/plugins/podaffinity
+func BenchmarkIndexChurn(b *testing.B) {
+	for range b.N {
+		var at100k int64
+		churn(b, 1000000, 100000, func(done int, pl *PodAffinity) {
+			heap := liveHeap()
+			switch done {
+			case 100000:
+				at100k = heap
+			case 1000000:
+				views, entries := pl.index.size()
+				b.ReportMetric(mib(at100k), "MiB-at-100k")
+				b.ReportMetric(mib(heap), "MiB-at-1M")
+				b.ReportMetric(float64(views), "views")
+				b.ReportMetric(float64(entries), "entries")
+			}
+		})
+	}
+}
