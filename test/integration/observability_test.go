@@ -116,6 +116,9 @@ func TestSchedulerBinary(t *testing.T) {
 		"\nleader_election_master_status{",
 		"\nkubernetes_build_info{",
 		fmt.Sprintf(`git_version=%q`, k8s),
+		// PlacementPodAffinity's index, whose bounds docs/design.md gives.
+		"\nplacement_podaffinity_index_views ",
+		"\nplacement_podaffinity_index_entries ",
 	)
 	var metrics string
 	missing := want
