@@ -324,6 +324,18 @@ resources: {requests: {cpu: 200m, memory: 1Gi}, limits: {memory: 2Gi}}
 			if c.Resources.Limits.Memory().String() != "2Gi" || c.Resources.Requests.Cpu().String() != "200m" {
 				t.Errorf("resources %+v", c.Resources)
 			}
+			if len(c.Env) != 1 || c.Env[0].Name != "GOMEMLIMIT" || c.Env[0].ValueFrom.ResourceFieldRef.Resource != "limits.memory" {
+				t.Errorf("env %+v, want GOMEMLIMIT from limits.memory", c.Env)
+			}
+		},
+	}, {
+		name:   "no memory limit, no GOMEMLIMIT",
+		values: `resources: {limits: null}`,
+		check: func(t *testing.T, objs []*unstructured.Unstructured, _ *config.KubeSchedulerConfiguration) {
+			c := deployment(t, objs).Spec.Template.Spec.Containers[0]
+			if len(c.Env) != 0 || c.Resources.Limits != nil {
+				t.Errorf("env %+v, limits %v; want neither", c.Env, c.Resources.Limits)
+			}
 		},
 	}, {
 		name:   "json logs",
