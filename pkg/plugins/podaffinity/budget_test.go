@@ -3,6 +3,7 @@ package podaffinity
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -206,5 +207,47 @@ func BenchmarkIndexChurn(b *testing.B) {
 				b.ReportMetric(float64(entries), "entries")
 			}
 		})
+	}
+}
+
+// TestStatefulPodsShareTheExistingAntiQuery: when only preferred terms name
+// the pods' own label, the Filter side's query of existing pods' required
+// anti-affinity is the same for every such pod, and so is kept and reused.
+func TestStatefulPodsShareTheExistingAntiQuery(t *testing.T) {
+	c, ns := memoryCluster(t, 20, 200, 10)
+	stateful := func(i int, node string) *v1.Pod {
+		p := statefulPod(i, node)
+		p.Spec.Affinity.PodAntiAffinity = &v1.PodAntiAffinity{
+			RequiredDuringSchedulingIgnoredDuringExecution: []v1.PodAffinityTerm{{
+				LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}, TopologyKey: v1.LabelHostname,
+			}},
+			PreferredDuringSchedulingIgnoredDuringExecution: []v1.WeightedPodAffinityTerm{{Weight: 1, PodAffinityTerm: statefulPod(i, node).Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution[0]}},
+		}
+		return p
+	}
+	for i := range 5 {
+		if err := c.Cache.AddPod(c.Logger, stateful(i, ns[i].Name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pl, err := NewWithArgs(c.Handle, Args{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 5; i < 10; i++ {
+		incoming := stateful(i, "")
+		runCycle(context.Background(), t, pl, incoming, c.Cycle(t))
+	}
+	existingAnti := 0
+	for k, v := range pl.index.views {
+		if strings.HasPrefix(k, "existing-anti") {
+			existingAnti++
+			if v.reused == 0 {
+				t.Errorf("the existing-anti view was kept but never reused")
+			}
+		}
+	}
+	if existingAnti != 1 {
+		t.Errorf("%d existing-anti views, want the one all five pods share", existingAnti)
 	}
 }

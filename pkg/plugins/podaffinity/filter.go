@@ -133,11 +133,13 @@ func (pl *PodAffinity) countExisting(ctx context.Context, s *filterState, nodes 
 	if err != nil {
 		return fmt.Errorf("listing nodes with anti-affinity pods: %w", err)
 	}
-	selectorKeys, err := pl.selectorKeys(ctx)
+	// Only existing pods' required anti-affinity terms count here, so only
+	// the labels their selectors name tell incoming pods apart.
+	_, antiKeys, err := pl.selectorKeys(ctx)
 	if err != nil {
 		return err
 	}
-	key, err := identityKey("existing-anti", s.pod, s.nsLabels, selectorKeys)
+	key, err := identityKey("existing-anti", s.pod, s.nsLabels, antiKeys)
 	if err != nil {
 		return err
 	}

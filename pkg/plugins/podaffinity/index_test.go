@@ -351,15 +351,23 @@ func (s *liveState) addPod(assume bool) {
 	}
 	p := s.g.AffinityPod(fmt.Sprintf("pod%d", s.next), 0.4)
 	p.UID = types.UID(p.Name)
-	if s.g.Chance(0.05) {
+	// A few select on the incoming pods' own label: required (the
+	// existing-anti query must tell those pods apart) or only preferred (it
+	// must not need to).
+	if s.g.Chance(0.1) {
 		if p.Spec.Affinity == nil {
 			p.Spec.Affinity = &v1.Affinity{}
 		}
-		p.Spec.Affinity.PodAntiAffinity = &v1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []v1.PodAffinityTerm{{
+		term := v1.PodAffinityTerm{
 			TopologyKey:       "zone",
 			LabelSelector:     &metav1.LabelSelector{MatchLabels: map[string]string{uniqueKey: fmt.Sprint(s.g.Intn(5))}},
 			NamespaceSelector: &metav1.LabelSelector{},
-		}}}
+		}
+		if s.g.Chance(0.5) {
+			p.Spec.Affinity.PodAntiAffinity = &v1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []v1.PodAffinityTerm{term}}
+		} else {
+			p.Spec.Affinity.PodAntiAffinity = &v1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []v1.WeightedPodAffinityTerm{{Weight: 5, PodAffinityTerm: term}}}
+		}
 	}
 	s.next++
 	p.Spec.NodeName = n.Name

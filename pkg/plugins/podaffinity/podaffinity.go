@@ -117,13 +117,19 @@ func (pl *PodAffinity) resolveAll(terms []fwk.AffinityTerm) error {
 }
 
 // selectorKeys returns the label keys that the terms of pods in the snapshot
-// select on, sorted.
-func (pl *PodAffinity) selectorKeys(ctx context.Context) ([]string, error) {
+// select on, sorted: all of them, and those of required anti-affinity terms.
+func (pl *PodAffinity) selectorKeys(ctx context.Context) (all, requiredAnti []string, err error) {
 	nodes, err := pl.snapshot.NodeInfos().HavePodsWithAffinityList()
 	if err != nil {
-		return nil, fmt.Errorf("%s: listing nodes with affinity pods: %w", Name, err)
+		return nil, nil, fmt.Errorf("%s: listing nodes with affinity pods: %w", Name, err)
 	}
-	return pl.index.query(ctx, pl.parallelizer, selectorKeysQuery, nodes, selectorKeyShares).keys, nil
+	sums := pl.index.query(ctx, pl.parallelizer, selectorKeysQuery, nodes, selectorKeyShares)
+	for _, k := range sums.keys {
+		if sums.counts[domain{k, requiredAntiMark}] > 0 {
+			requiredAnti = append(requiredAnti, k)
+		}
+	}
+	return sums.keys, requiredAnti, nil
 }
 
 // namespaceLabels returns the labels of namespace ns, which existing pods'

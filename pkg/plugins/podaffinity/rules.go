@@ -131,29 +131,36 @@ const selectorKeysQuery = "selector-keys"
 
 // selectorKeyShares: one per label key that a term (required or preferred,
 // affinity or anti-affinity) of a pod on the node selects on. The key rides
-// in the domain's key; the sum's keys are then the label keys in use.
+// in the domain's key; the sum's keys are then the label keys in use. Keys
+// of required anti-affinity terms ride with the value requiredAntiMark too,
+// since they alone decide which pods the existing-anti query tells apart.
 var selectorKeyShares = countRule{
 	pods: fwk.NodeInfo.GetPodsWithAffinity,
 	pod: func(p fwk.PodInfo, _ *v1.Node, out []share) []share {
-		add := func(t *fwk.AffinityTerm) {
+		add := func(t *fwk.AffinityTerm, value string) {
 			reqs, _ := t.Selector.Requirements()
 			for _, r := range reqs {
-				out = append(out, share{domain{key: r.Key()}, 1})
+				out = append(out, share{domain{key: r.Key(), value: value}, 1})
 			}
 		}
-		for _, terms := range [][]fwk.AffinityTerm{p.GetRequiredAffinityTerms(), p.GetRequiredAntiAffinityTerms()} {
-			for i := range terms {
-				add(&terms[i])
-			}
+		for _, t := range p.GetRequiredAffinityTerms() {
+			add(&t, "")
+		}
+		for _, t := range p.GetRequiredAntiAffinityTerms() {
+			add(&t, requiredAntiMark)
 		}
 		for _, terms := range [][]fwk.WeightedAffinityTerm{p.GetPreferredAffinityTerms(), p.GetPreferredAntiAffinityTerms()} {
 			for i := range terms {
-				add(&terms[i].AffinityTerm)
+				add(&terms[i].AffinityTerm, "")
 			}
 		}
 		return out
 	},
 }
+
+// requiredAntiMark marks, in the selector-keys view, the keys that required
+// anti-affinity terms select on.
+const requiredAntiMark = "required-anti"
 
 // matchesAll reports whether pod matches every term; false for no terms.
 // It matches without namespace labels. PreFilter's terms have their

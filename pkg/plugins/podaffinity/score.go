@@ -99,7 +99,7 @@ func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scoreRelation) (*n
 	if err != nil {
 		return nil, fmt.Errorf("%s: listing nodes: %w", Name, err)
 	}
-	selectorKeys, err := pl.selectorKeys(ctx)
+	selectorKeys, _, err := pl.selectorKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
