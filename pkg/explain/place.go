@@ -20,7 +20,9 @@ import (
 // percentageOfNodesToScore asks for, PreScore, Score, a random pick among
 // the best), then assumes it on the chosen node and runs Reserve, so that
 // later pods of the session meet it. When no node fits, the error is the
-// scheduler's *framework.FitError. Nothing is written to the cluster.
+// scheduler's: a *framework.FitError, or scheduler.ErrNoNodesAvailable in a
+// cluster without nodes (Unschedulable tells them from other errors).
+// Nothing is written to the cluster.
 func (s *Session) Place(ctx context.Context, pod *v1.Pod) (string, error) {
 	f, err := s.framework(pod)
 	if err != nil {
@@ -39,9 +41,6 @@ func (s *Session) Place(ctx context.Context, pod *v1.Pod) (string, error) {
 	state := framework.NewCycleState()
 	state.SetRecordPluginMetrics(false)
 	result, err := s.c.sched.SchedulePod(ctx, f, state, &framework.QueuedPodInfo{PodInfo: info})
-	if errors.Is(err, scheduler.ErrNoNodesAvailable) {
-		return "", &framework.FitError{Pod: pod, NumAllNodes: 0, Diagnosis: framework.Diagnosis{NodeToStatus: framework.NewDefaultNodeToStatus()}}
-	}
 	if err != nil {
 		return "", err
 	}
@@ -57,6 +56,16 @@ func (s *Session) Place(ctx context.Context, pod *v1.Pod) (string, error) {
 		return "", fmt.Errorf("reserving %s for %s/%s: %w", node, pod.Namespace, pod.Name, st.AsError())
 	}
 	return node, nil
+}
+
+// Unschedulable returns the FailedScheduling message for an error of Place
+// that means the pod fits nowhere, and false for any other error.
+func Unschedulable(err error) (string, bool) {
+	var fitErr *framework.FitError
+	if errors.As(err, &fitErr) || errors.Is(err, scheduler.ErrNoNodesAvailable) {
+		return err.Error(), true
+	}
+	return "", false
 }
 
 // Zone is the node's topology.kubernetes.io/zone label, "" when it has none

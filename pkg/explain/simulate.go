@@ -2,13 +2,11 @@ package explain
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	"github.com/kube-placement/placement-scheduler/pkg/workload"
 )
@@ -52,17 +50,16 @@ func (s *Session) simulate(ctx context.Context, w *workload.Workload, prio *Prio
 			r.Profile = f.ProfileName()
 		}
 		node, err := s.Place(ctx, pod)
-		var fitErr *framework.FitError
-		switch {
-		case errors.As(err, &fitErr):
+		if msg, ok := Unschedulable(err); ok {
 			r.Pending++
 			if r.FirstPending == nil {
-				if r.FirstPending, err = s.pending(ctx, pod, fitErr); err != nil {
+				if r.FirstPending, err = s.pending(ctx, pod, msg); err != nil {
 					return nil, err
 				}
 			}
 			continue
-		case err != nil:
+		}
+		if err != nil {
 			return nil, err
 		}
 		r.Placed++
@@ -99,9 +96,8 @@ func (s *Session) Capacity(ctx context.Context, w *workload.Workload, max int, p
 			break
 		}
 		node, err := s.Place(ctx, pod)
-		var fitErr *framework.FitError
-		if errors.As(err, &fitErr) {
-			if r.Next, err = s.pending(ctx, pod, fitErr); err != nil {
+		if msg, ok := Unschedulable(err); ok {
+			if r.Next, err = s.pending(ctx, pod, msg); err != nil {
 				return nil, err
 			}
 			break
@@ -116,13 +112,14 @@ func (s *Session) Capacity(ctx context.Context, w *workload.Workload, max int, p
 	return r, nil
 }
 
-// pending explains a replica that fits nowhere.
-func (s *Session) pending(ctx context.Context, pod *v1.Pod, fitErr *framework.FitError) (*PendingReplica, error) {
+// pending explains a replica that fits nowhere; msg is the scheduler's
+// message.
+func (s *Session) pending(ctx context.Context, pod *v1.Pod, msg string) (*PendingReplica, error) {
 	e, err := s.Explain(ctx, pod)
 	if err != nil {
 		return nil, err
 	}
-	p := &PendingReplica{Pod: pod.Name, Unschedulable: fitErr.Error(), Rejected: e.Rejected}
+	p := &PendingReplica{Pod: pod.Name, Unschedulable: msg, Rejected: e.Rejected}
 	if p.PreemptionCandidates, err = s.PreemptionCandidates(ctx, pod); err != nil {
 		return nil, err
 	}

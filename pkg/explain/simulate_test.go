@@ -331,3 +331,26 @@ func TestSimulationText(t *testing.T) {
 		golden(t, tc.name+".golden", out.Bytes())
 	}
 }
+
+// TestSimulateWithoutNodes: in a cluster without nodes every replica is
+// pending with the scheduler's own message.
+func TestSimulateWithoutNodes(t *testing.T) {
+	cs := fake.NewClientset(&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
+	s, err := explain.Open(context.Background(), testOptions(t, cs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	prio, err := explain.ListPriorities(context.Background(), cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := s.Simulate(context.Background(), readWorkloads(t, deployment("web", 3, ""), "default"), prio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sim.Workloads[0]
+	if w.Placed != 0 || w.Pending != 3 || w.FirstPending == nil || w.FirstPending.Unschedulable != "no nodes available to schedule pods" {
+		t.Errorf("placed %d, pending %d, first pending %+v", w.Placed, w.Pending, w.FirstPending)
+	}
+}
