@@ -2,6 +2,7 @@ package podaffinity
 
 import (
 	"context"
+	"maps"
 	"sync"
 
 	fwk "k8s.io/kube-scheduler/framework"
@@ -92,11 +93,8 @@ func (x *index) refresh(ctx context.Context, p fwk.Parallelizer, key string, nod
 	case v != nil:
 		countQuery("reused")
 	case !x.seenTwice(key):
-		// Counted afresh and not kept. The publication outlives the view.
 		countQuery("once")
-		v = newView(count, perNode)
-		v.refresh(ctx, p, nodes)
-		return v.sums, v.perNode
+		return countOnce(ctx, p, nodes, count, perNode)
 	default:
 		countQuery("admitted")
 		v = newView(count, perNode)
@@ -108,6 +106,48 @@ func (x *index) refresh(ctx context.Context, p fwk.Parallelizer, key string, nod
 	x.entries += v.entries - before
 	x.trim(key)
 	return v.sums, v.perNode
+}
+
+// countOnce answers a query that is not kept: every node's shares, summed,
+// and for totals each node's sum over its own domains — what a view would
+// publish, without the per-node slots and per-pod memos a view keeps for the
+// next cycle.
+func countOnce(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo, count countRule, perNode bool) (*domainSums, *nodeTotals) {
+	shares := make([][]share, len(nodes))
+	work := func(i int) { shares[i] = count.node(nodes[i], nil) }
+	if len(nodes) >= parallelMin {
+		p.Until(ctx, len(nodes), work, Name)
+	} else {
+		for i := range nodes {
+			work(i)
+		}
+	}
+	sum := domainCounts{}
+	keyRefs := map[string]int{}
+	for _, node := range shares {
+		for _, sh := range node {
+			sum[sh.d] += sh.n
+			keyRefs[sh.d.key]++
+		}
+	}
+	maps.DeleteFunc(sum, func(_ domain, n int64) bool { return n == 0 })
+	keys := sortedKeys(keyRefs)
+	if !perNode {
+		return &domainSums{counts: sum, keys: keys}, nil
+	}
+	totals := make([]int64, len(nodes))
+	for i, ni := range nodes {
+		node := ni.Node()
+		if node == nil {
+			continue
+		}
+		for _, k := range keys {
+			if v, ok := node.Labels[k]; ok {
+				totals[i] += sum[domain{k, v}]
+			}
+		}
+	}
+	return nil, &nodeTotals{totals: totals, pos: newPositions(nodes), keys: keys}
 }
 
 // seenTwice records key and says whether it was seen before.
