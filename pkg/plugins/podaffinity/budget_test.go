@@ -139,8 +139,9 @@ func statefulPod(i int, node string) *v1.Pod {
 }
 
 // churn replaces pods one by one with pods of unique labels, running a
-// cycle for every tenth incoming pod, and calls check every checkEvery pods.
-func churn(tb testing.TB, pods, checkEvery int, check func(done int, pl *PodAffinity)) {
+// cycle for every cycleEvery-th incoming pod, and calls check every
+// checkEvery pods.
+func churn(tb testing.TB, pods, cycleEvery, checkEvery int, check func(done int, pl *PodAffinity)) {
 	c, ns := memoryCluster(tb, 50, 1000, 10)
 	pl, err := NewWithArgs(c.Handle, Args{})
 	if err != nil {
@@ -156,7 +157,7 @@ func churn(tb testing.TB, pods, checkEvery int, check func(done int, pl *PodAffi
 			live = live[1:]
 		}
 		p := statefulPod(i, ns[i%len(ns)].Name)
-		if i%10 == 0 {
+		if i%cycleEvery == 0 {
 			incoming := p.DeepCopy()
 			incoming.Spec.NodeName = ""
 			runCycle(ctx, tb, pl, incoming, c.Cycle(tb))
@@ -176,7 +177,7 @@ func churn(tb testing.TB, pods, checkEvery int, check func(done int, pl *PodAffi
 // name make a new query each; none is kept, so however many come the index
 // holds what it held before them.
 func TestIndexFlatUnderUniqueChurn(t *testing.T) {
-	churn(t, 5000, 1000, func(done int, pl *PodAffinity) {
+	churn(t, 5000, 10, 1000, func(done int, pl *PodAffinity) {
 		pl.index.mu.Lock()
 		defer pl.index.mu.Unlock()
 		checkAccounting(t, pl.index)
@@ -189,12 +190,12 @@ func TestIndexFlatUnderUniqueChurn(t *testing.T) {
 
 // BenchmarkIndexChurn reports the heap PlacementPodAffinity and the cache
 // hold after 100,000 and after 1,000,000 pods with unique labels replaced
-// one another (a cycle for every tenth): flat means the index does not grow
-// with the pods it has seen. go test -run '^$' -bench IndexChurn -benchtime 1x ./pkg/plugins/podaffinity
+// one another (a cycle for every hundredth, 10,000 in all): flat means the
+// index does not grow with the pods it has seen. go test -run '^$' -bench IndexChurn -benchtime 1x ./pkg/plugins/podaffinity
 func BenchmarkIndexChurn(b *testing.B) {
 	for range b.N {
 		var at100k int64
-		churn(b, 1000000, 100000, func(done int, pl *PodAffinity) {
+		churn(b, 1000000, 100, 100000, func(done int, pl *PodAffinity) {
 			heap := liveHeap()
 			switch done {
 			case 100000:
