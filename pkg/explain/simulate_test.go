@@ -23,21 +23,9 @@ import (
 	"github.com/kube-placement/placement-scheduler/pkg/workload"
 )
 
-// deployment is a Deployment manifest of our profile with the given
-// replicas and extra pod spec lines (indented for spec.template.spec).
+// deployment is a Deployment of our profile requesting 100m per replica.
 func deployment(name string, replicas int, spec string) string {
-	return fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata: {name: %[1]s}
-spec:
-  replicas: %[2]d
-  selector: {matchLabels: {app: %[1]s}}
-  template:
-    metadata: {labels: {app: %[1]s}}
-    spec:
-      schedulerName: placement-scheduler
-      containers: [{name: app, image: registry.k8s.io/pause:3.10, resources: {requests: {cpu: 100m}}}]
-%[3]s`, name, replicas, spec)
+	return fixtures.DeploymentYAML(name, replicas, "100m", spec)
 }
 
 const hostnameAntiAffinity = `      affinity:
@@ -65,6 +53,12 @@ func session(t *testing.T, objs ...runtime.Object) (*explain.Session, *explain.P
 	for _, n := range fixtures.Nodes() {
 		objs = append(objs, n)
 	}
+	return open(t, objs...)
+}
+
+// open opens a session over objs and the namespace default.
+func open(t *testing.T, objs ...runtime.Object) (*explain.Session, *explain.Priorities) {
+	t.Helper()
 	objs = append(objs, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
 	cs := fake.NewClientset(objs...)
 	s, err := explain.Open(context.Background(), testOptions(t, cs))
@@ -335,16 +329,7 @@ func TestSimulationText(t *testing.T) {
 // TestSimulateWithoutNodes: in a cluster without nodes every replica is
 // pending with the scheduler's own message.
 func TestSimulateWithoutNodes(t *testing.T) {
-	cs := fake.NewClientset(&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
-	s, err := explain.Open(context.Background(), testOptions(t, cs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	prio, err := explain.ListPriorities(context.Background(), cs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, prio := open(t)
 	sim, err := s.Simulate(context.Background(), readWorkloads(t, deployment("web", 3, ""), "default"), prio)
 	if err != nil {
 		t.Fatal(err)

@@ -24,17 +24,7 @@ import (
 // enforces RBAC, as a user holding only the manifests' explain roles, with
 // the configuration read through the scheduler's Deployment.
 func TestExplain(t *testing.T) {
-	e := newEnv(t, "--authorization-mode=RBAC")
-	e.apply(kustomizeBase(t).objects)
-	// Nodes before the scheduler: it syncs its cache before the first cycle,
-	// so every FailedScheduling message counts all of them (created after
-	// it, a lagging node informer could make the first message count fewer).
-	e.createNodes(fixtures.Nodes()...)
-	e.startScheduler(localscheduler.Options{})
-	explainer := filepath.Join(t.TempDir(), "explainer.kubeconfig")
-	if err := e.cluster.WriteKubeconfigAs(explainer, "alice", []string{"placement-scheduler:explainers"}); err != nil {
-		t.Fatal(err)
-	}
+	e, explainer := newExplainEnv(t)
 
 	t.Run("pending pod: same reasons as FailedScheduling", func(t *testing.T) {
 		pod := e.createPod(pausePod("explain-pending").NodeSelector(map[string]string{fixtures.GPULabel: "true"}).Obj())
@@ -128,6 +118,26 @@ func TestExplain(t *testing.T) {
 			t.Errorf("err = %v, want one naming the missing permissions", err)
 		}
 	})
+}
+
+// newExplainEnv starts a control plane that enforces RBAC, applies the
+// kustomize base, creates the demo nodes and runs our scheduler; it returns
+// a kubeconfig for a user in the explainers group, who holds only the
+// manifests' explain roles.
+func newExplainEnv(t *testing.T) (*env, string) {
+	t.Helper()
+	e := newEnv(t, "--authorization-mode=RBAC")
+	e.apply(kustomizeBase(t).objects)
+	// Nodes before the scheduler: it syncs its cache before the first cycle,
+	// so every FailedScheduling message counts all of them (created after
+	// it, a lagging node informer could make the first message count fewer).
+	e.createNodes(fixtures.Nodes()...)
+	e.startScheduler(localscheduler.Options{})
+	explainer := filepath.Join(t.TempDir(), "explainer.kubeconfig")
+	if err := e.cluster.WriteKubeconfigAs(explainer, "alice", []string{"placement-scheduler:explainers"}); err != nil {
+		t.Fatal(err)
+	}
+	return e, explainer
 }
 
 func writeConfig(t *testing.T) string {

@@ -21,7 +21,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-placement/placement-scheduler/internal/fixtures"
-	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
 	"github.com/kube-placement/placement-scheduler/pkg/kubectlplacement"
 	"github.com/kube-placement/placement-scheduler/pkg/workload"
@@ -167,37 +166,13 @@ func manifestFile(t *testing.T, manifest string) string {
 	return file
 }
 
-// simDeployment is a Deployment of our profile; spec lines are indented for
-// spec.template.spec.
-func simDeployment(name string, replicas int, cpu, spec string) string {
-	return fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata: {name: %[1]s}
-spec:
-  replicas: %[2]d
-  selector: {matchLabels: {app: %[1]s}}
-  template:
-    metadata: {labels: {app: %[1]s}}
-    spec:
-      schedulerName: placement-scheduler
-      containers: [{name: app, image: registry.k8s.io/pause:3.10, resources: {requests: {cpu: %[3]s}}}]
-%[4]s`, name, replicas, cpu, spec)
-}
-
 // TestSimulateAgreesWithScheduler: for workloads whose outcome does not
 // depend on the random pick among equal scores, the pods simulate placed,
 // created for real, bind where it said and the rest stay pending; capacity's
 // N copies bind and copy N+1 stays pending with its reason. The CLI runs as
 // an explainer under RBAC, and sends no request that writes.
 func TestSimulateAgreesWithScheduler(t *testing.T) {
-	e := newEnv(t, "--authorization-mode=RBAC")
-	e.apply(kustomizeBase(t).objects)
-	e.createNodes(fixtures.Nodes()...)
-	e.startScheduler(localscheduler.Options{})
-	explainer := filepath.Join(t.TempDir(), "explainer.kubeconfig")
-	if err := e.cluster.WriteKubeconfigAs(explainer, "alice", []string{"placement-scheduler:explainers"}); err != nil {
-		t.Fatal(err)
-	}
+	e, explainer := newExplainEnv(t)
 	rec := &requests{}
 
 	scenarios := []struct {
@@ -206,19 +181,19 @@ func TestSimulateAgreesWithScheduler(t *testing.T) {
 		// perNode compares node by node; otherwise zone by zone.
 		perNode bool
 	}{
-		{"hostname anti-affinity", simDeployment("spread", 8, "100m", `      affinity:
+		{"hostname anti-affinity", fixtures.DeploymentYAML("spread", 8, "100m", `      affinity:
         podAntiAffinity:
           requiredDuringSchedulingIgnoredDuringExecution:
           - {labelSelector: {matchLabels: {app: spread}}, topologyKey: kubernetes.io/hostname}
 `), true},
-		{"zone-required affinity and resources running out", simDeployment("zoned", 7, "1500m", `      affinity:
+		{"zone-required affinity and resources running out", fixtures.DeploymentYAML("zoned", 7, "1500m", `      affinity:
         nodeAffinity:
           requiredDuringSchedulingIgnoredDuringExecution:
             nodeSelectorTerms:
             - matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [zone-b]}]
 `), false},
-		{"nodeSelector", simDeployment("ssd", 4, "1500m", "      nodeSelector: {disktype: ssd}\n"), true},
-		{"taints", simDeployment("gpu", 3, "1500m", `      nodeSelector: {gpu: "true"}
+		{"nodeSelector", fixtures.DeploymentYAML("ssd", 4, "1500m", "      nodeSelector: {disktype: ssd}\n"), true},
+		{"taints", fixtures.DeploymentYAML("gpu", 3, "1500m", `      nodeSelector: {gpu: "true"}
       tolerations: [{key: dedicated, operator: Equal, value: gpu, effect: NoSchedule}]
 `), true},
 	}
@@ -262,7 +237,7 @@ func TestSimulateAgreesWithScheduler(t *testing.T) {
 		if _, err := e.cs.CoreV1().Namespaces().Create(e.ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		file := manifestFile(t, simDeployment("big", 1, "1500m", ""))
+		file := manifestFile(t, fixtures.DeploymentYAML("big", 1, "1500m", ""))
 		var c explain.CapacityReport
 		placement(t, rec, explainer, &c, "capacity", "-f", file, "-n", namespace)
 		// Two per 4-CPU node, on the five nodes without a taint.
