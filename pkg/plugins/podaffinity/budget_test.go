@@ -148,13 +148,13 @@ func churn(tb testing.TB, pods, cycleEvery, checkEvery int, check func(done int,
 		tb.Fatal(err)
 	}
 	ctx := context.Background()
-	live := make([]*v1.Pod, 0, 200)
+	// The 200 newest churned pods stay; each new one replaces the oldest.
+	live := make([]*v1.Pod, 200)
 	for i := range pods {
-		if len(live) == cap(live) {
-			if err := c.Cache.RemovePod(c.Logger, live[0]); err != nil {
+		if old := live[i%len(live)]; old != nil {
+			if err := c.Cache.RemovePod(c.Logger, old); err != nil {
 				tb.Fatal(err)
 			}
-			live = live[1:]
 		}
 		p := statefulPod(i, ns[i%len(ns)].Name)
 		if i%cycleEvery == 0 {
@@ -165,7 +165,7 @@ func churn(tb testing.TB, pods, cycleEvery, checkEvery int, check func(done int,
 		if err := c.Cache.AddPod(c.Logger, p); err != nil {
 			tb.Fatal(err)
 		}
-		live = append(live, p)
+		live[i%len(live)] = p
 		if (i+1)%checkEvery == 0 {
 			c.Cycle(tb)
 			check(i+1, pl)
