@@ -105,15 +105,11 @@ func runSimulate(ctx context.Context, out io.Writer, f *simulateFlags, replicasS
 	if err != nil {
 		return err
 	}
-	s, err := c.open(ctx, &f.common)
+	s, prio, err := c.openForPlacing(ctx, &f.common)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	prio, err := explain.ListPriorities(ctx, c.cs)
-	if err != nil {
-		return c.reachable(err)
-	}
 	sim, err := s.Simulate(ctx, ws, prio)
 	if err != nil {
 		return withProfileHint(err)
@@ -171,18 +167,29 @@ func runCapacity(ctx context.Context, out io.Writer, f *capacityFlags) error {
 	if len(ws) != 1 {
 		return fmt.Errorf("capacity counts copies of one pod; %s hold %d objects", f.filenames, len(ws))
 	}
-	s, err := c.open(ctx, &f.common)
+	s, prio, err := c.openForPlacing(ctx, &f.common)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	prio, err := explain.ListPriorities(ctx, c.cs)
-	if err != nil {
-		return c.reachable(err)
-	}
 	r, err := s.Capacity(ctx, ws[0], f.max, prio)
 	if err != nil {
 		return withProfileHint(err)
 	}
 	return explain.Print(out, r, f.output, explain.PrintOptions{})
+}
+
+// openForPlacing opens a session and reads the PriorityClasses that new pods
+// take their priority from.
+func (c *clusterClient) openForPlacing(ctx context.Context, f *common) (*explain.Session, *explain.Priorities, error) {
+	s, err := c.open(ctx, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	prio, err := explain.ListPriorities(ctx, c.cs)
+	if err != nil {
+		s.Close()
+		return nil, nil, c.reachable(err)
+	}
+	return s, prio, nil
 }

@@ -101,7 +101,7 @@ var kinds = map[schema.GroupVersionKind]kind{
 	v1.SchemeGroupVersion.WithKind("Pod"): {
 		resource:    v1.SchemeGroupVersion.WithResource("pods"),
 		newExternal: func() runtime.Object { return &v1.Pod{} },
-		newInternal: internal("Pod"),
+		newInternal: internal("", "Pod"),
 		strategy:    pod.Strategy,
 		describe: func(w *Workload, obj runtime.Object) {
 			p := obj.(*v1.Pod)
@@ -119,7 +119,7 @@ var kinds = map[schema.GroupVersionKind]kind{
 	appsv1.SchemeGroupVersion.WithKind("Deployment"): {
 		resource:    appsv1.SchemeGroupVersion.WithResource("deployments"),
 		newExternal: func() runtime.Object { return &appsv1.Deployment{} },
-		newInternal: internalApps("Deployment"),
+		newInternal: internal(appsv1.GroupName, "Deployment"),
 		strategy:    deployment.Strategy,
 		describe: func(w *Workload, obj runtime.Object) {
 			d := obj.(*appsv1.Deployment)
@@ -133,7 +133,7 @@ var kinds = map[schema.GroupVersionKind]kind{
 	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"): {
 		resource:    appsv1.SchemeGroupVersion.WithResource("replicasets"),
 		newExternal: func() runtime.Object { return &appsv1.ReplicaSet{} },
-		newInternal: internalApps("ReplicaSet"),
+		newInternal: internal(appsv1.GroupName, "ReplicaSet"),
 		strategy:    replicaset.Strategy,
 		describe: func(w *Workload, obj runtime.Object) {
 			rs := obj.(*appsv1.ReplicaSet)
@@ -145,7 +145,7 @@ var kinds = map[schema.GroupVersionKind]kind{
 	appsv1.SchemeGroupVersion.WithKind("StatefulSet"): {
 		resource:    appsv1.SchemeGroupVersion.WithResource("statefulsets"),
 		newExternal: func() runtime.Object { return &appsv1.StatefulSet{} },
-		newInternal: internalApps("StatefulSet"),
+		newInternal: internal(appsv1.GroupName, "StatefulSet"),
 		strategy:    statefulset.Strategy,
 		describe: func(w *Workload, obj runtime.Object) {
 			ss := obj.(*appsv1.StatefulSet)
@@ -165,7 +165,7 @@ var kinds = map[schema.GroupVersionKind]kind{
 	v1.SchemeGroupVersion.WithKind("ReplicationController"): {
 		resource:    v1.SchemeGroupVersion.WithResource("replicationcontrollers"),
 		newExternal: func() runtime.Object { return &v1.ReplicationController{} },
-		newInternal: internal("ReplicationController"),
+		newInternal: internal("", "ReplicationController"),
 		strategy:    replicationcontroller.Strategy,
 		describe: func(w *Workload, obj runtime.Object) {
 			rc := obj.(*v1.ReplicationController)
@@ -178,7 +178,7 @@ var kinds = map[schema.GroupVersionKind]kind{
 	batchv1.SchemeGroupVersion.WithKind("CronJob"): {
 		resource:    batchv1.SchemeGroupVersion.WithResource("cronjobs"),
 		newExternal: func() runtime.Object { return &batchv1.CronJob{} },
-		newInternal: internalBatch("CronJob"),
+		newInternal: internal(batchv1.GroupName, "CronJob"),
 		strategy:    cronjob.Strategy,
 		describe: func(w *Workload, obj runtime.Object) {
 			cj := obj.(*batchv1.CronJob)
@@ -197,7 +197,7 @@ var kinds = map[schema.GroupVersionKind]kind{
 var jobKind = kind{
 	resource:    batchv1.SchemeGroupVersion.WithResource("jobs"),
 	newExternal: func() runtime.Object { return &batchv1.Job{} },
-	newInternal: internalBatch("Job"),
+	newInternal: internal(batchv1.GroupName, "Job"),
 	strategy:    job.Strategy,
 	describe: func(w *Workload, obj runtime.Object) {
 		j := obj.(*batchv1.Job)
@@ -216,31 +216,13 @@ func describeJob(w *Workload, name string, spec *batchv1.JobSpec) {
 	}
 }
 
-func internal(k string) func() runtime.Object {
+// internal makes the internal (unversioned) object of a kind of group ("" for
+// core), which the API server's strategies take.
+func internal(group, kind string) func() runtime.Object {
 	return func() runtime.Object {
-		obj, err := legacyscheme.Scheme.New(schema.GroupVersionKind{Version: runtime.APIVersionInternal, Kind: k})
+		obj, err := legacyscheme.Scheme.New(schema.GroupVersionKind{Group: group, Version: runtime.APIVersionInternal, Kind: kind})
 		if err != nil {
 			panic(err) // the install imports above register every kind listed
-		}
-		return obj
-	}
-}
-
-func internalApps(k string) func() runtime.Object {
-	return func() runtime.Object {
-		obj, err := legacyscheme.Scheme.New(schema.GroupVersionKind{Group: appsv1.GroupName, Version: runtime.APIVersionInternal, Kind: k})
-		if err != nil {
-			panic(err)
-		}
-		return obj
-	}
-}
-
-func internalBatch(k string) func() runtime.Object {
-	return func() runtime.Object {
-		obj, err := legacyscheme.Scheme.New(schema.GroupVersionKind{Group: batchv1.GroupName, Version: runtime.APIVersionInternal, Kind: k})
-		if err != nil {
-			panic(err)
 		}
 		return obj
 	}
