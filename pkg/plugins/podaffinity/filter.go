@@ -101,7 +101,7 @@ func (pl *PodAffinity) PreFilter(ctx context.Context, cs fwk.CycleState, pod *v1
 	if err := pl.resolveAll(s.antiAffinity); err != nil {
 		return nil, fwk.AsStatus(err)
 	}
-	if err := pl.countExisting(ctx, s, nodes); err != nil {
+	if err := pl.countExisting(ctx, cs, s, nodes); err != nil {
 		return nil, fwk.AsStatus(err)
 	}
 	if len(s.affinity) == 0 && len(s.antiAffinity) == 0 && s.existingAntiCounts.empty() {
@@ -128,36 +128,36 @@ func (pl *PodAffinity) nothingToFilter(pod *v1.Pod) (bool, error) {
 // countExisting fills the counts from the index. Existing pods' anti-affinity
 // can only come from the nodes the snapshot lists as having such pods; the
 // incoming pod's own terms may match any pod on any node.
-func (pl *PodAffinity) countExisting(ctx context.Context, s *filterState, nodes []fwk.NodeInfo) error {
+func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *filterState, nodes []fwk.NodeInfo) error {
 	antiNodes, err := pl.snapshot.NodeInfos().HavePodsWithRequiredAntiAffinityList()
 	if err != nil {
 		return fmt.Errorf("listing nodes with anti-affinity pods: %w", err)
 	}
 	// Only existing pods' required anti-affinity terms count here, so only
 	// the labels their selectors name tell incoming pods apart.
-	_, antiKeys, err := pl.selectorKeys(ctx)
+	keys, err := pl.selectorKeys(ctx, cs)
 	if err != nil {
 		return err
 	}
-	key, err := identityKey("existing-anti", s.pod, s.nsLabels, antiKeys)
+	key, err := identityKey("existing-anti", s.pod, s.nsLabels, keys.requiredAnti)
 	if err != nil {
 		return err
 	}
-	s.existingAntiCounts = newLayered(pl.index.query(ctx, pl.parallelizer, key, antiNodes, existingAntiShares(s.pod, s.nsLabels)).counts)
+	s.existingAntiCounts = newLayered(pl.index.query(ctx, pl.parallelizer, key, antiNodes, existingAntiShares(s.pod, s.nsLabels)))
 	s.affinityCounts, s.antiAffinityCounts = newLayered(nil), newLayered(nil)
 	if len(s.affinity) > 0 {
 		key, err := termsKey("affinity", fwk.GetPodAffinityTerms(s.pod.Spec.Affinity), s.affinity)
 		if err != nil {
 			return err
 		}
-		s.affinityCounts = newLayered(pl.index.query(ctx, pl.parallelizer, key, nodes, affinityShares(s.affinity)).counts)
+		s.affinityCounts = newLayered(pl.index.query(ctx, pl.parallelizer, key, nodes, affinityShares(s.affinity)))
 	}
 	if len(s.antiAffinity) > 0 {
 		key, err := termsKey("anti-affinity", fwk.GetPodAntiAffinityTerms(s.pod.Spec.Affinity), s.antiAffinity)
 		if err != nil {
 			return err
 		}
-		s.antiAffinityCounts = newLayered(pl.index.query(ctx, pl.parallelizer, key, nodes, antiAffinityShares(s.antiAffinity)).counts)
+		s.antiAffinityCounts = newLayered(pl.index.query(ctx, pl.parallelizer, key, nodes, antiAffinityShares(s.antiAffinity)))
 	}
 	return nil
 }

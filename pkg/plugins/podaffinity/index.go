@@ -133,7 +133,7 @@ func countOnce(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo, co
 	maps.DeleteFunc(sum, func(_ domain, n int64) bool { return n == 0 })
 	keys := sortedKeys(keyRefs)
 	if !perNode {
-		return &domainSums{counts: sum, keys: keys}, nil
+		return &domainSums{base: sum, nonzero: len(sum), keys: keys}, nil
 	}
 	totals := make([]int64, len(nodes))
 	for i, ni := range nodes {

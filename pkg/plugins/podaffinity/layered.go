@@ -4,18 +4,23 @@ package podaffinity
 // changes from preemption's AddPod and RemovePod, so a cycle never copies the
 // cluster-wide counts to change a few.
 type layered struct {
-	base  domainCounts
+	sums  *domainSums
 	delta domainCounts
 	// nonzero counts the domains whose combined count is not zero: a fresh
 	// count would hold exactly these entries.
 	nonzero int
 }
 
-func newLayered(base domainCounts) *layered {
-	return &layered{base: base, nonzero: len(base)}
+// newLayered layers on sums; nil is no counts at all.
+func newLayered(sums *domainSums) *layered {
+	l := &layered{sums: sums}
+	if sums != nil {
+		l.nonzero = sums.nonzero
+	}
+	return l
 }
 
-func (l *layered) get(d domain) int64 { return l.base[d] + l.delta[d] }
+func (l *layered) get(d domain) int64 { return l.sums.get(d) + l.delta[d] }
 
 func (l *layered) empty() bool { return l.nonzero == 0 }
 
@@ -39,15 +44,30 @@ func (l *layered) add(d domain, n int64) {
 }
 
 // each calls fn for every domain with a non-zero combined count until fn
-// returns true, and reports whether it did.
+// returns true, and reports whether it did. A domain may sit in the base, the
+// published differences and the cycle's delta; it is visited once, from the
+// first of them that holds it.
 func (l *layered) each(fn func(d domain, n int64) bool) bool {
-	for d, n := range l.base {
-		if c := n + l.delta[d]; c != 0 && fn(d, c) {
+	var base, over domainCounts
+	if l.sums != nil {
+		base, over = l.sums.base, l.sums.over
+	}
+	for d := range base {
+		if c := l.get(d); c != 0 && fn(d, c) {
 			return true
 		}
 	}
+	for d := range over {
+		if _, ok := base[d]; !ok {
+			if c := l.get(d); c != 0 && fn(d, c) {
+				return true
+			}
+		}
+	}
 	for d, n := range l.delta {
-		if _, ok := l.base[d]; !ok && n != 0 && fn(d, n) {
+		_, inBase := base[d]
+		_, inOver := over[d]
+		if !inBase && !inOver && n != 0 && fn(d, n) {
 			return true
 		}
 	}

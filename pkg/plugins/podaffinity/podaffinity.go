@@ -116,20 +116,44 @@ func (pl *PodAffinity) resolveAll(terms []fwk.AffinityTerm) error {
 	return nil
 }
 
-// selectorKeys returns the label keys that the terms of pods in the snapshot
-// select on, sorted: all of them, and those of required anti-affinity terms.
-func (pl *PodAffinity) selectorKeys(ctx context.Context) (all, requiredAnti []string, err error) {
-	nodes, err := pl.snapshot.NodeInfos().HavePodsWithAffinityList()
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: listing nodes with affinity pods: %w", Name, err)
-	}
-	sums := pl.index.query(ctx, pl.parallelizer, selectorKeysQuery, nodes, selectorKeyShares)
-	for _, k := range sums.keys {
-		if sums.counts[domain{k, requiredAntiMark}] > 0 {
-			requiredAnti = append(requiredAnti, k)
+// selectorKeysState is what the pods in the snapshot select on: the label
+// keys their terms name (all, and those of required anti-affinity terms),
+// and whether any of them has terms that score (required affinity, preferred
+// terms). PreFilter and PreScore both need it; the cycle computes it once.
+type selectorKeysState struct {
+	all, requiredAnti []string
+	scoring           bool
+}
+
+const selectorKeysKey fwk.StateKey = "SelectorKeys" + Name
+
+func (s *selectorKeysState) Clone() fwk.StateData { return s }
+
+// selectorKeys returns the cycle's selectorKeysState, computing it on first
+// need from the index.
+func (pl *PodAffinity) selectorKeys(ctx context.Context, cs fwk.CycleState) (*selectorKeysState, error) {
+	if data, err := cs.Read(selectorKeysKey); err == nil {
+		if s, ok := data.(*selectorKeysState); ok {
+			return s, nil
 		}
 	}
-	return sums.keys, requiredAnti, nil
+	nodes, err := pl.snapshot.NodeInfos().HavePodsWithAffinityList()
+	if err != nil {
+		return nil, fmt.Errorf("%s: listing nodes with affinity pods: %w", Name, err)
+	}
+	sums := pl.index.query(ctx, pl.parallelizer, selectorKeysQuery, nodes, selectorKeyShares)
+	s := &selectorKeysState{scoring: sums.get(scoringMark) > 0}
+	for _, k := range sums.keys {
+		if k == scoringMark.key {
+			continue
+		}
+		s.all = append(s.all, k)
+		if sums.get(domain{k, requiredAntiMark}) > 0 {
+			s.requiredAnti = append(s.requiredAnti, k)
+		}
+	}
+	cs.Write(selectorKeysKey, s)
+	return s, nil
 }
 
 // namespaceLabels returns the labels of namespace ns, which existing pods'

@@ -134,9 +134,13 @@ const selectorKeysQuery = "selector-keys"
 // in the domain's key; the sum's keys are then the label keys in use. Keys
 // of required anti-affinity terms ride with the value requiredAntiMark too,
 // since they alone decide which pods the existing-anti query tells apart.
+// A pod whose terms can add weight in Score adds one scoringMark.
 var selectorKeyShares = countRule{
 	pods: fwk.NodeInfo.GetPodsWithAffinity,
 	pod: func(p fwk.PodInfo, _ *v1.Node, out []share) []share {
+		if len(p.GetRequiredAffinityTerms())+len(p.GetPreferredAffinityTerms())+len(p.GetPreferredAntiAffinityTerms()) > 0 {
+			out = append(out, share{scoringMark, 1})
+		}
 		add := func(t *fwk.AffinityTerm, value string) {
 			reqs, _ := t.Selector.Requirements()
 			for _, r := range reqs {
@@ -161,6 +165,11 @@ var selectorKeyShares = countRule{
 // requiredAntiMark marks, in the selector-keys view, the keys that required
 // anti-affinity terms select on.
 const requiredAntiMark = "required-anti"
+
+// scoringMark counts, in the selector-keys view, the pods with terms that
+// score (required affinity at the hard weight, preferred terms). Its key
+// cannot be a label key: the API refuses NUL in label keys.
+var scoringMark = domain{key: "\x00scoring"}
 
 // matchesAll reports whether pod matches every term; false for no terms.
 // It matches without namespace labels. PreFilter's terms have their

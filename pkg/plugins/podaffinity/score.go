@@ -35,13 +35,13 @@ func (pl *PodAffinity) PreScore(ctx context.Context, cs fwk.CycleState, pod *v1.
 		return fwk.NewStatus(fwk.Skip)
 	}
 	if !ownPreferred {
-		// Only existing pods' terms could add weight; without any, skip
-		// before walking every node.
-		withTerms, err := pl.snapshot.NodeInfos().HavePodsWithAffinityList()
+		// Only existing pods' terms could add weight; without any that
+		// score, skip before walking every node.
+		keys, err := pl.selectorKeys(ctx, cs)
 		if err != nil {
-			return fwk.AsStatus(fmt.Errorf("%s: listing nodes with affinity pods: %w", Name, err))
+			return fwk.AsStatus(err)
 		}
-		if len(withTerms) == 0 {
+		if !keys.scoring {
 			return fwk.NewStatus(fwk.Skip)
 		}
 	}
@@ -49,7 +49,7 @@ func (pl *PodAffinity) PreScore(ctx context.Context, cs fwk.CycleState, pod *v1.
 	if err != nil {
 		return fwk.AsStatus(err)
 	}
-	pub, err := pl.scoreExisting(ctx, sc)
+	pub, err := pl.scoreExisting(ctx, cs, sc)
 	if err != nil {
 		return fwk.AsStatus(err)
 	}
@@ -94,16 +94,16 @@ func (pl *PodAffinity) newScoreRelation(ctx context.Context, pod *v1.Pod, ownPre
 // view lists every node, since Score may ask about any; a node adds weight
 // only through its pods (sc.countRule skips pods without terms when the incoming
 // pod has no preferred terms of its own).
-func (pl *PodAffinity) scoreExisting(ctx context.Context, sc *scoreRelation) (*nodeTotals, error) {
+func (pl *PodAffinity) scoreExisting(ctx context.Context, cs fwk.CycleState, sc *scoreRelation) (*nodeTotals, error) {
 	nodes, err := pl.snapshot.NodeInfos().List()
 	if err != nil {
 		return nil, fmt.Errorf("%s: listing nodes: %w", Name, err)
 	}
-	selectorKeys, _, err := pl.selectorKeys(ctx)
+	keys, err := pl.selectorKeys(ctx, cs)
 	if err != nil {
 		return nil, err
 	}
-	key, err := scoreQueryKey(sc, selectorKeys)
+	key, err := scoreQueryKey(sc, keys.all)
 	if err != nil {
 		return nil, err
 	}

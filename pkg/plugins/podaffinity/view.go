@@ -15,11 +15,23 @@ import (
 // Neither is modified once published: cycle states of earlier cycles may
 // still hold it.
 
-// domainSums is the sum of one query's shares per domain.
+// domainSums is the sum of one query's shares per domain, published as a
+// base shared by many publications plus the differences from it (over): a
+// cycle changes a few domains, and copying every domain to publish them was
+// a cost that grew with the pods counted. Both maps are read-only.
 type domainSums struct {
-	counts domainCounts
+	base, over domainCounts
+	// nonzero is the number of domains whose count is not zero.
+	nonzero int
 	// keys are the topology keys with at least one share, zero or not.
 	keys []string
+}
+
+func (s *domainSums) get(d domain) int64 {
+	if s == nil {
+		return 0
+	}
+	return s.base[d] + s.over[d]
 }
 
 // nodeTotals is, for each node, the sum of one query's shares over the
@@ -49,12 +61,15 @@ type slot struct {
 // old one comparing pointers and generations, and touches nothing else for a
 // node that did not change.
 type view struct {
-	count   countRule
-	order   []fwk.NodeInfo
-	slots   []slot
-	spare   []slot
-	sum     domainCounts
-	keyRefs map[string]int
+	count countRule
+	order []fwk.NodeInfo
+	slots []slot
+	spare []slot
+	sum   domainCounts
+	// base is the sum as last copied, shared with publications; over is the
+	// sum minus base (views without totals only).
+	base, over domainCounts
+	keyRefs    map[string]int
 	// keys is keyRefs' keys, sorted; keysMoved says a key came or went.
 	keys      []string
 	keysMoved bool
@@ -76,6 +91,8 @@ func newView(count countRule, perNode bool) *view {
 	v := &view{count: count, sum: domainCounts{}, keyRefs: map[string]int{}}
 	if perNode {
 		v.totals = newTotals()
+	} else {
+		v.over = domainCounts{}
 	}
 	return v
 }
@@ -87,6 +104,8 @@ func (v *view) apply(shares []share, sign int64) {
 		}
 		if v.totals != nil {
 			v.totals.cell(s.d).n += sign * s.n
+		} else if v.over[s.d] += sign * s.n; v.over[s.d] == 0 {
+			delete(v.over, s.d)
 		}
 		refs := v.keyRefs[s.d.key] + int(sign)
 		switch refs {
@@ -225,8 +244,21 @@ func (v *view) publish() {
 		v.perNode = &nodeTotals{keys: v.keys, totals: v.totals.sums(v.slots), pos: v.totals.pos}
 		return
 	}
-	v.sums = &domainSums{counts: maps.Clone(v.sum), keys: v.keys}
+	if v.base == nil || len(v.over) > compactAt(len(v.base)) {
+		v.base, v.over = maps.Clone(v.sum), domainCounts{}
+	}
+	var over domainCounts
+	if len(v.over) > 0 {
+		over = maps.Clone(v.over)
+	}
+	v.sums = &domainSums{base: v.base, over: over, nonzero: len(v.sum), keys: v.keys}
 }
+
+// compactAt is how many domains may differ from the base before the sum is
+// copied into a new base. Publishing copies the differences, so their number
+// bounds a cycle's copying; the base's copy, made once per that many changed
+// domains, adds at most 64 copied domains per change, at any size.
+func compactAt(base int) int { return 64 + base/64 }
 
 // sortedKeys returns m's keys in order; nil when there are none, so that an
 // emptied view and a new one publish the same.
