@@ -36,7 +36,7 @@ ROUNDS    ?= 1
 BENCHRUN  ?= BenchmarkPerfSchedulingPlacement
 BENCHFLAGS = -vet=off -run '^$$' -bench '$(BENCHRUN)' -benchtime 1x -timeout 180m
 
-.PHONY: all build scheduler kubectl-plugin run test unit race integration fuzz lint fmt image dist bench-plugins bench bench-full bench-smoke
+.PHONY: all build scheduler kubectl-plugin run test unit race integration fuzz lint fmt image dist bench-plugins bench bench-full bench-scale bench-smoke
 
 all: build
 
@@ -81,9 +81,12 @@ $(BIN)/etcd: go.mod
 	$(GO) build -o $(BIN)/etcd go.etcd.io/etcd/server/v3
 
 # Throughput of both profiles in one run (test/bench). `bench` uses 500 nodes
-# and rewrites docs/benchmarks.*; `bench-full` 5,000 nodes (docs/5000-nodes/); `bench-smoke` (part
-# of `make test`) a few nodes, to keep the harness compiling and running.
-bench bench-full bench-smoke: $(BIN)/etcd
+# and rewrites docs/benchmarks.*; `bench-full` 5,000 nodes (docs/5000-nodes/);
+# `bench-scale` the affinity workloads at 5,000 nodes with 1,000, 5,000 and
+# 10,000 existing pods (docs/5000-nodes-scale/; they are part of bench-full
+# too); `bench-smoke` (part of `make test`) a few nodes, to keep the harness
+# compiling and running.
+bench bench-full bench-scale bench-smoke: $(BIN)/etcd
 	@rm -rf _output/$@ && mkdir -p _output/$@
 	@for round in $$(seq $(ROUNDS)); do \
 	  echo "round $$round of $(ROUNDS)"; \
@@ -91,7 +94,7 @@ bench bench-full bench-smoke: $(BIN)/etcd
 	    -args -perf-scheduling-label-filter=$(patsubst bench-smoke,smoke,$@) -data-items-dir=$(CURDIR)/_output/$@ > _output/$@/go-test-$$round.log 2>&1 \
 	    || { tail -50 _output/$@/go-test-$$round.log; exit 1; }; \
 	done
-	$(GO) run ./test/bench/report -data _output/$@ $(if $(filter bench,$@),-docs docs) $(if $(filter bench-full,$@),-docs docs/5000-nodes)
+	$(GO) run ./test/bench/report -data _output/$@ $(if $(filter bench,$@),-docs docs) $(if $(filter bench-full,$@),-docs docs/5000-nodes) $(if $(filter bench-scale,$@),-docs docs/5000-nodes-scale)
 
 # Each plugin beside its in-tree twin on 500 and 5,000 nodes; benchstat
 # prints ours against upstream (ratios in the "vs base" column).

@@ -50,6 +50,7 @@ func TestIndexKeepsRepeatedQueriesOnly(t *testing.T) {
 	c, nodes := smallCluster(t)
 	ctx, p := context.Background(), c.Handle.Parallelizer()
 	x := newIndex()
+	x.scan(nodes)
 	first := x.query(ctx, p, "a", nodes, selectorKeyShares)
 	if len(x.views) != 0 || x.entries != 0 {
 		t.Fatalf("after one query: %d views, %d entries; want none kept", len(x.views), x.entries)
@@ -78,6 +79,7 @@ func TestIndexDropsIdleViews(t *testing.T) {
 	c, nodes := smallCluster(t)
 	ctx, p := context.Background(), c.Handle.Parallelizer()
 	x := newIndex()
+	x.scan(nodes)
 	for _, key := range []string{"idle", "idle", "busy"} {
 		x.query(ctx, p, key, nodes, selectorKeyShares)
 	}
@@ -96,6 +98,7 @@ func TestIndexBudget(t *testing.T) {
 	c, nodes := smallCluster(t)
 	ctx, p := context.Background(), c.Handle.Parallelizer()
 	x := newIndex()
+	x.scan(nodes)
 	for i := range 3 * budgetViews {
 		key := fmt.Sprintf("shape-%d", i)
 		x.query(ctx, p, key, nodes, selectorKeyShares)

@@ -143,21 +143,33 @@ func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *
 	if err != nil {
 		return err
 	}
-	s.existingAntiCounts = newLayered(pl.index.query(ctx, pl.parallelizer, key, antiNodes, existingAntiShares(s.pod, s.nsLabels)))
+	existingAnti, err := pl.query(ctx, cs, key, antiNodes, existingAntiShares(s.pod, s.nsLabels))
+	if err != nil {
+		return err
+	}
+	s.existingAntiCounts = newLayered(existingAnti)
 	s.affinityCounts, s.antiAffinityCounts = newLayered(nil), newLayered(nil)
 	if len(s.affinity) > 0 {
 		key, err := termsKey("affinity", fwk.GetPodAffinityTerms(s.pod.Spec.Affinity), s.affinity)
 		if err != nil {
 			return err
 		}
-		s.affinityCounts = newLayered(pl.index.query(ctx, pl.parallelizer, key, nodes, affinityShares(s.affinity)))
+		sums, err := pl.query(ctx, cs, key, nodes, affinityShares(s.affinity))
+		if err != nil {
+			return err
+		}
+		s.affinityCounts = newLayered(sums)
 	}
 	if len(s.antiAffinity) > 0 {
 		key, err := termsKey("anti-affinity", fwk.GetPodAntiAffinityTerms(s.pod.Spec.Affinity), s.antiAffinity)
 		if err != nil {
 			return err
 		}
-		s.antiAffinityCounts = newLayered(pl.index.query(ctx, pl.parallelizer, key, nodes, antiAffinityShares(s.antiAffinity)))
+		sums, err := pl.query(ctx, cs, key, nodes, antiAffinityShares(s.antiAffinity))
+		if err != nil {
+			return err
+		}
+		s.antiAffinityCounts = newLayered(sums)
 	}
 	return nil
 }

@@ -51,7 +51,9 @@ const (
 
 // index holds the views of one plugin instance, which sees one snapshot.
 type index struct {
-	mu    sync.Mutex
+	mu sync.Mutex
+	// feed says which nodes changed since each view's last refresh.
+	feed  feed
 	views map[string]*view
 	clock uint64
 	// seen and seenBefore hold keys asked about once, in two generations:
@@ -66,17 +68,28 @@ func newIndex() *index {
 	return &index{views: map[string]*view{}, seen: map[string]struct{}{}}
 }
 
-// query returns the sum of the shares counted by count over nodes, for the
-// query identified by key. count is used only when the view is new: equal
-// keys must mean equal count rules.
+// scan starts a scheduling cycle: all is the snapshot's node list, which the
+// views' slots follow. Every query until the next scan must read the same
+// snapshot.
+func (x *index) scan(all []fwk.NodeInfo) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.feed.update(all)
+}
+
+// query returns the sum of the shares counted by count, for the query
+// identified by key. nodes are the nodes that can have shares under count (a
+// subset of the scanned list, or all of it); a kept view covers every scanned
+// node, a query not kept only nodes. count is used only when the view is new:
+// equal keys must mean equal count rules.
 func (x *index) query(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, count countRule) *domainSums {
 	sums, _ := x.refresh(ctx, p, key, nodes, count, false)
 	return sums
 }
 
 // queryTotals is query for a view that publishes each node's total over its
-// own domains instead of the per-domain sums; nodes must then list every node
-// that will be asked about.
+// own domains instead of the per-domain sums; nodes must then be the scanned
+// list, whose positions the totals follow.
 func (x *index) queryTotals(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, count countRule) *nodeTotals {
 	_, perNode := x.refresh(ctx, p, key, nodes, count, true)
 	return perNode
@@ -102,7 +115,7 @@ func (x *index) refresh(ctx context.Context, p fwk.Parallelizer, key string, nod
 	}
 	v.used = x.clock
 	before := v.entries
-	v.refresh(ctx, p, nodes)
+	v.refresh(ctx, p, &x.feed)
 	x.entries += v.entries - before
 	x.trim(key)
 	return v.sums, v.perNode

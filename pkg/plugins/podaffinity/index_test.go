@@ -35,6 +35,9 @@ type liveState struct {
 	pods    map[types.UID]*v1.Pod
 	assumed map[types.UID]*v1.Pod
 	next    int
+	// nodeChurn is the chance that a change adds or removes a node.
+	nodeChurn float64
+	maxNodes  int
 }
 
 // TestIndexEqualsFreshCount: a plugin that lives across cycles (and so reuses
@@ -57,13 +60,43 @@ func TestIndexEqualsFreshCount(t *testing.T) {
 	t.Logf("%d views, %d node shares and %d pod shares reused", len(cached.index.views), reused, podsReused)
 }
 
+// TestIndexEqualsFreshCountStableNodes is TestIndexEqualsFreshCount with a
+// node list that seldom changes and many pod shapes, as in a large cluster:
+// views then follow the feed's log over long runs, and a view idle for longer
+// than the log reaches back must compare every node itself.
+func TestIndexEqualsFreshCountStableNodes(t *testing.T) {
+	longest := 0
+	observe := func(pl *PodAffinity) { longest = max(longest, len(pl.index.feed.log)) }
+	driveCyclesWith(t, plugintest.Seed(t), indexSteps, cycleOptions{nodes: 60, shapes: 40, observe: observe})
+	if longest != feedScans {
+		t.Fatalf("the feed logged at most %d scans, never %d: the test did not exercise its log", longest, feedScans)
+	}
+}
+
+// cycleOptions shape the cluster driveCyclesWith changes: how many pod
+// shapes come back, and how often a change adds or removes a node.
+type cycleOptions struct {
+	// nodes is how many nodes the cluster starts with and holds at most
+	// (4 and 10 when smaller).
+	nodes     int
+	shapes    int
+	nodeChurn float64
+	// observe, if set, sees the kept plugin after every cycle.
+	observe func(*PodAffinity)
+}
+
 // driveCycles changes a live scheduler cache at random (from seed) before
 // each of steps cycles, and compares the plugin kept across them with a fresh
 // one and with the in-tree plugin after every cycle; it returns the kept one.
 func driveCycles(t *testing.T, seed int64, steps int) *PodAffinity {
+	return driveCyclesWith(t, seed, steps, cycleOptions{shapes: 6, nodeChurn: 0.2})
+}
+
+func driveCyclesWith(t *testing.T, seed int64, steps int, opts cycleOptions) *PodAffinity {
 	g := plugintest.NewGen(seed)
 	ctx := context.Background()
-	s := newLiveState(t, g, 4)
+	s := newLiveState(t, g, max(opts.nodes, 4))
+	s.nodeChurn, s.maxNodes = opts.nodeChurn, max(opts.nodes, 10)
 	c := s.c
 	weight, ignore := int32(g.Intn(3)), g.Chance(0.2)
 	args := Args{HardPodAffinityWeight: ptr.To(weight), IgnorePreferredTermsOfExistingPods: ignore}
@@ -76,7 +109,7 @@ func driveCycles(t *testing.T, seed int64, steps int) *PodAffinity {
 		t.Fatal(err)
 	}
 	// Replicas: a few pod shapes come back again and again, as in a cluster.
-	shapes := make([]*v1.Pod, 6)
+	shapes := make([]*v1.Pod, opts.shapes)
 	for i := range shapes {
 		shapes[i] = g.AffinityPod(fmt.Sprintf("shape%d", i), 0.8)
 	}
@@ -103,6 +136,9 @@ func driveCycles(t *testing.T, seed int64, steps int) *PodAffinity {
 		compareScore(ctx, t, cached, fresh, oracle.(fwk.ScorePlugin), pod, nodes, where)
 		if t.Failed() {
 			t.FailNow()
+		}
+		if opts.observe != nil {
+			opts.observe(cached)
 		}
 	}
 	return cached
@@ -270,13 +306,17 @@ func (s *liveState) preemptionChange(nodes []fwk.NodeInfo) (podChange, fwk.NodeI
 
 // mutate changes the cache in one random way.
 func (s *liveState) mutate() {
+	if s.g.Chance(s.nodeChurn) {
+		if s.g.Chance(0.5) {
+			s.addNode()
+		} else {
+			s.removeNode()
+		}
+		return
+	}
 	switch s.g.Intn(10) {
-	case 0:
-		s.addNode()
-	case 1:
+	case 0, 1, 2:
 		s.relabelNode()
-	case 2:
-		s.removeNode()
 	case 3, 4:
 		s.addPod(false)
 	case 5:
@@ -293,7 +333,7 @@ func (s *liveState) mutate() {
 }
 
 func (s *liveState) addNode() {
-	if len(s.nodes) >= 10 {
+	if len(s.nodes) >= max(s.maxNodes, 10) {
 		return
 	}
 	n := s.g.Nodes(1)[0]

@@ -141,7 +141,10 @@ func (pl *PodAffinity) selectorKeys(ctx context.Context, cs fwk.CycleState) (*se
 	if err != nil {
 		return nil, fmt.Errorf("%s: listing nodes with affinity pods: %w", Name, err)
 	}
-	sums := pl.index.query(ctx, pl.parallelizer, selectorKeysQuery, nodes, selectorKeyShares)
+	sums, err := pl.query(ctx, cs, selectorKeysQuery, nodes, selectorKeyShares)
+	if err != nil {
+		return nil, err
+	}
 	s := &selectorKeysState{scoring: sums.get(scoringMark) > 0}
 	for _, k := range sums.keys {
 		if k == scoringMark.key {
@@ -154,6 +157,59 @@ func (pl *PodAffinity) selectorKeys(ctx context.Context, cs fwk.CycleState) (*se
 	}
 	cs.Write(selectorKeysKey, s)
 	return s, nil
+}
+
+// scanKey marks a cycle whose nodes the index has scanned.
+const scanKey fwk.StateKey = "Scan" + Name
+
+type scanState struct{ x *index }
+
+func (s *scanState) Clone() fwk.StateData { return s }
+
+// startCycle has the index scan the snapshot's nodes, once per scheduling
+// cycle: the cycle state is the cycle's token, and the snapshot does not
+// change within a cycle (but see query).
+func (pl *PodAffinity) startCycle(cs fwk.CycleState) error {
+	if data, err := cs.Read(scanKey); err == nil {
+		if s, ok := data.(*scanState); ok && s.x == pl.index {
+			return nil
+		}
+	}
+	all, err := pl.snapshot.NodeInfos().List()
+	if err != nil {
+		return fmt.Errorf("%s: listing nodes: %w", Name, err)
+	}
+	pl.index.scan(all)
+	cs.Write(scanKey, &scanState{pl.index})
+	return nil
+}
+
+// query answers from the index; see index.query. In a pod group's
+// scheduling cycle the scheduler assumes the group's pods into the snapshot
+// itself and keeps the nodes' generations (it restores the snapshot after),
+// so generations cannot tell what changed: the counts are then made afresh
+// and the index is left as it was.
+func (pl *PodAffinity) query(ctx context.Context, cs fwk.CycleState, key string, nodes []fwk.NodeInfo, count countRule) (*domainSums, error) {
+	if cs.IsPodGroupSchedulingCycle() {
+		sums, _ := countOnce(ctx, pl.parallelizer, nodes, count, false)
+		return sums, nil
+	}
+	if err := pl.startCycle(cs); err != nil {
+		return nil, err
+	}
+	return pl.index.query(ctx, pl.parallelizer, key, nodes, count), nil
+}
+
+// queryTotals is query for per-node totals over the snapshot's node list.
+func (pl *PodAffinity) queryTotals(ctx context.Context, cs fwk.CycleState, key string, nodes []fwk.NodeInfo, count countRule) (*nodeTotals, error) {
+	if cs.IsPodGroupSchedulingCycle() {
+		_, totals := countOnce(ctx, pl.parallelizer, nodes, count, true)
+		return totals, nil
+	}
+	if err := pl.startCycle(cs); err != nil {
+		return nil, err
+	}
+	return pl.index.queryTotals(ctx, pl.parallelizer, key, nodes, count), nil
 }
 
 // namespaceLabels returns the labels of namespace ns, which existing pods'

@@ -107,7 +107,7 @@ func (pl *PodAffinity) scoreExisting(ctx context.Context, cs fwk.CycleState, sc 
 	if err != nil {
 		return nil, err
 	}
-	return pl.index.queryTotals(ctx, pl.parallelizer, key, nodes, sc.rule()), nil
+	return pl.queryTotals(ctx, cs, key, nodes, sc.rule())
 }
 
 // Score returns the node's total from PreScore. The framework passes the

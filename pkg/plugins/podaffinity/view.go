@@ -43,11 +43,11 @@ type nodeTotals struct {
 	keys []string
 }
 
-// slot is what a view keeps for one node: the generation its shares were
-// computed from, the shares, and (for a view with totals) the running sums
-// of the node's domains.
+// slot is what a view keeps for one node: the shares, and (for a view with
+// totals) the running sums of the node's domains. The generation the shares
+// were computed from is kept apart (view.gens), so that the walk looking for
+// changed nodes reads one dense array besides the NodeInfos.
 type slot struct {
-	gen    int64
 	shares []share
 	cells  []*cell
 	// node and pods say what the shares were computed from (see recount).
@@ -56,16 +56,19 @@ type slot struct {
 }
 
 // view is one query's shares and their running sum. The slots are aligned
-// with the node list of the last refresh: the snapshot keeps one NodeInfo
-// object per node across cycles, so a refresh walks the new list against the
-// old one comparing pointers and generations, and touches nothing else for a
-// node that did not change.
+// with the feed's node list (see feed.go): the snapshot keeps one NodeInfo
+// object per node across cycles, so a refresh recounts the positions the
+// feed logged as changed and touches nothing else; when the list itself
+// changed, it carries the slots over by NodeInfo object first.
 type view struct {
 	count countRule
 	order []fwk.NodeInfo
 	slots []slot
-	spare []slot
-	sum   domainCounts
+	gens  []int64
+	// spare and spareGens are the buffers of the list before last.
+	spare     []slot
+	spareGens []int64
+	sum       domainCounts
 	// base is the sum as last copied, shared with publications; over is the
 	// sum minus base (views without totals only).
 	base, over domainCounts
@@ -73,6 +76,8 @@ type view struct {
 	// keys is keyRefs' keys, sorted; keysMoved says a key came or went.
 	keys      []string
 	keysMoved bool
+	// layout and epoch are the feed's when the view was last refreshed.
+	layout, epoch uint64
 	// totals is set for views whose callers read per-node totals (Score);
 	// such a view publishes nodeTotals, any other domainSums.
 	totals    *totals
@@ -131,44 +136,79 @@ const parallelMin = 64
 // never wrong.
 const lookahead = 8
 
-// refresh brings the view up to date with nodes, the complete list of nodes
-// that can have shares, and publishes the sum if it may have changed.
+// refresh brings the view up to date with the feed's nodes, and publishes
+// the sum if it may have changed.
 //
 // A share is reused only from the same NodeInfo object at the same
 // generation. The scheduler cache gives every change a new generation, and
 // the snapshot keeps one object per node name, so reuse is sound; every old
 // share not reused is subtracted.
-func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo) {
-	same := len(nodes) == len(v.order)
-	for i := 0; same && i < len(nodes); i++ {
-		same = nodes[i] == v.order[i]
-	}
-	slots := v.slots
+func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, f *feed) {
+	nodes := f.all
+	moved := v.layout != f.layout || v.order == nil
 	dirty := false
-	if !same {
-		// The list changes most cycles for lists such as "nodes with
-		// affinity pods"; two buffers take turns rather than allocating.
-		slots = slices.Grow(v.spare[:0], len(nodes))[:len(nodes)]
+	if moved {
+		// Nodes came or went: carry the slots over by NodeInfo object. Two
+		// buffers take turns rather than allocating.
+		slots := slices.Grow(v.spare[:0], len(nodes))[:len(nodes)]
 		clear(slots)
-		dirty = v.realign(nodes, slots)
+		gens := slices.Grow(v.spareGens[:0], len(nodes))[:len(nodes)]
+		clear(gens)
+		dirty = v.realign(nodes, slots, gens)
 		// The old slots become the spare buffer; cleared, so that they keep
 		// no shares, memos, pods or Nodes of nodes that left.
-		v.spare = v.slots
+		v.spare, v.spareGens = v.slots, v.gens
 		clear(v.spare)
+		v.slots, v.gens, v.order, v.layout = slots, gens, nodes, f.layout
 	}
-	var changed []int
-	for i, ni := range nodes {
-		if g := ni.GetGeneration(); g != slots[i].gen || g == 0 {
-			changed = append(changed, i)
+	changed := v.changed(f, moved)
+	v.reused += len(nodes) - len(changed)
+	if v.recount(ctx, p, nodes, changed) {
+		dirty = true
+	}
+	v.epoch = f.epoch
+	if v.keysMoved {
+		v.keys, v.keysMoved = sortedKeys(v.keyRefs), false
+	}
+	if v.totals != nil && v.totals.update(nodes, v.slots, changed, moved, v.keys) {
+		dirty = true
+	}
+	if dirty || !v.published {
+		v.publish()
+	}
+}
+
+// changed returns the positions whose generation differs from the one the
+// view counted: those the feed logged since the view's last refresh, or,
+// when the log does not tell, every position compared.
+func (v *view) changed(f *feed, moved bool) []int {
+	var out []int
+	check := func(i int) {
+		if g := f.all[i].GetGeneration(); g != v.gens[i] || g == 0 {
+			out = append(out, i)
 		}
 	}
-	v.reused += len(nodes) - len(changed)
+	if logged, ok := f.since(v.epoch); ok && !moved {
+		for _, i := range logged {
+			check(int(i))
+		}
+		return out
+	}
+	for i := range f.all {
+		check(i)
+	}
+	return out
+}
+
+// recount computes the shares of the nodes at positions changed and applies
+// the difference to the sum; it reports whether any shares changed.
+func (v *view) recount(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo, changed []int) bool {
 	fresh := make([][]share, len(changed))
 	memos := make([][]podShares, len(changed))
 	reused := make([]int, len(changed))
 	work := func(k int) {
 		i := changed[k]
-		fresh[k], memos[k], reused[k] = v.count.recount(nodes[i], &slots[i])
+		fresh[k], memos[k], reused[k] = v.count.recount(nodes[i], &v.slots[i])
 	}
 	if len(changed) >= parallelMin {
 		p.Until(ctx, len(changed), work, Name)
@@ -177,37 +217,27 @@ func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, nodes []fwk.Node
 			work(k)
 		}
 	}
+	dirty := false
 	for k, i := range changed {
-		v.entries += len(fresh[k]) + len(memos[k]) - len(slots[i].shares) - len(slots[i].pods)
-		if !slices.Equal(slots[i].shares, fresh[k]) {
-			v.apply(slots[i].shares, -1)
+		slot := &v.slots[i]
+		v.entries += len(fresh[k]) + len(memos[k]) - len(slot.shares) - len(slot.pods)
+		if !slices.Equal(slot.shares, fresh[k]) {
+			v.apply(slot.shares, -1)
 			v.apply(fresh[k], 1)
 			dirty = true
 		}
-		slots[i].gen, slots[i].shares = nodes[i].GetGeneration(), fresh[k]
-		slots[i].node, slots[i].pods = nodes[i].Node(), memos[k]
+		v.gens[i], slot.shares = nodes[i].GetGeneration(), fresh[k]
+		slot.node, slot.pods = nodes[i].Node(), memos[k]
 		v.podsReused += reused[k]
 	}
-	if !same {
-		v.order = append(v.order[:0], nodes...)
-	}
-	v.slots = slots
-	if v.keysMoved {
-		v.keys, v.keysMoved = sortedKeys(v.keyRefs), false
-	}
-	if v.totals != nil && v.totals.update(nodes, slots, changed, !same, v.keys) {
-		dirty = true
-	}
-	if dirty || !v.published {
-		v.publish()
-	}
+	return dirty
 }
 
-// realign carries the old slots over to the positions of the same NodeInfo
-// objects in nodes (a zero slot, generation 0, marks a node to compute),
+// realign carries the old slots and generations over to the positions of the
+// same NodeInfo objects in nodes (generation 0 marks a node to compute),
 // subtracts the shares of objects no longer listed, and reports whether it
 // subtracted any.
-func (v *view) realign(nodes []fwk.NodeInfo, slots []slot) bool {
+func (v *view) realign(nodes []fwk.NodeInfo, slots []slot, gens []int64) bool {
 	dropped := false
 	drop := func(j int) {
 		v.entries -= len(v.slots[j].shares) + len(v.slots[j].pods)
@@ -229,7 +259,7 @@ func (v *view) realign(nodes []fwk.NodeInfo, slots []slot) bool {
 		for ; j < k; j++ {
 			drop(j)
 		}
-		slots[i] = v.slots[k]
+		slots[i], gens[i] = v.slots[k], v.gens[k]
 		j = k + 1
 	}
 	for ; j < len(v.order); j++ {

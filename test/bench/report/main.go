@@ -38,6 +38,13 @@ type Result struct {
 	// point of the placement rules: in-tree plugins for "default", ours for
 	// "placement".
 	PluginMillis map[string]map[string]float64 `json:"pluginMillis"`
+	// AffinityMillis is, per profile, the inter-pod affinity plugin's
+	// (InterPodAffinity, PlacementPodAffinity) once-per-cycle extension
+	// points: "PreFilter", "PreScore" (mean ms) and "PreFilter p99",
+	// "PreScore p99"; the median over rounds.
+	AffinityMillis map[string]map[string]float64 `json:"affinityMillis,omitempty"`
+	// affinityRounds holds each round's AffinityMillis while combining.
+	affinityRounds map[string]map[string][]float64
 }
 
 // Ratio is placement's throughput over default's; 0 when unknown.
@@ -61,6 +68,9 @@ type Results struct {
 	Machine string   `json:"machine"`
 	Results []Result `json:"results"`
 }
+
+// affinityPlugins are the inter-pod affinity plugins, in-tree and ours.
+var affinityPlugins = map[string]bool{"InterPodAffinity": true, "PlacementPodAffinity": true}
 
 var placementPlugins = map[string]bool{
 	"NodeName": true, "NodeAffinity": true, "TaintToleration": true, "InterPodAffinity": true,
@@ -138,12 +148,21 @@ func combine(rounds [][]Result) []Result {
 			key := r.Workload + "/" + r.Size
 			m := byKey[key]
 			if m == nil {
-				m = &Result{Workload: r.Workload, Size: r.Size, Throughput: map[string]float64{}, Rounds: map[string][]float64{}, PluginMillis: map[string]map[string]float64{}}
+				m = &Result{Workload: r.Workload, Size: r.Size, Throughput: map[string]float64{}, Rounds: map[string][]float64{}, PluginMillis: map[string]map[string]float64{},
+					affinityRounds: map[string]map[string][]float64{}}
 				byKey[key], n[key] = m, map[string]int{}
 				keys = append(keys, key)
 			}
 			for profile, v := range r.Throughput {
 				m.Rounds[profile] = append(m.Rounds[profile], v)
+			}
+			for profile, points := range r.AffinityMillis {
+				if m.affinityRounds[profile] == nil {
+					m.affinityRounds[profile] = map[string][]float64{}
+				}
+				for point, v := range points {
+					m.affinityRounds[profile][point] = append(m.affinityRounds[profile][point], v)
+				}
 			}
 			for profile, points := range r.PluginMillis {
 				if m.PluginMillis[profile] == nil {
@@ -167,6 +186,16 @@ func combine(rounds [][]Result) []Result {
 				points[point] /= float64(n[k][profile])
 			}
 		}
+		for profile, points := range m.affinityRounds {
+			if m.AffinityMillis == nil {
+				m.AffinityMillis = map[string]map[string]float64{}
+			}
+			m.AffinityMillis[profile] = map[string]float64{}
+			for point, vs := range points {
+				m.AffinityMillis[profile][point] = median(vs)
+			}
+		}
+		m.affinityRounds = nil
 		out = append(out, *m)
 	}
 	return out
@@ -211,6 +240,16 @@ func collect(items dataItems) []Result {
 				r.PluginMillis[profile] = map[string]float64{}
 			}
 			r.PluginMillis[profile][it.Labels["extension_point"]] += toMillis(it.Data["Average"], it.Unit)
+			if point := it.Labels["extension_point"]; affinityPlugins[it.Labels["plugin"]] && (point == "PreFilter" || point == "PreScore") {
+				if r.AffinityMillis == nil {
+					r.AffinityMillis = map[string]map[string]float64{}
+				}
+				if r.AffinityMillis[profile] == nil {
+					r.AffinityMillis[profile] = map[string]float64{}
+				}
+				r.AffinityMillis[profile][point] = toMillis(it.Data["Average"], it.Unit)
+				r.AffinityMillis[profile][point+" p99"] = toMillis(it.Data["Perc99"], it.Unit)
+			}
 		}
 	}
 	out := make([]Result, 0, len(keys))
@@ -254,6 +293,52 @@ func writeTable(w io.Writer, res Results) error {
 			row += fmt.Sprintf(" %s | %s |", fp, ratio(r.RatioTo(FastPath)))
 		}
 		if _, err := fmt.Fprintf(w, "%s %s | %s |\n", row, pair(r, "PreFilter", "Filter"), pair(r, "PreScore", "Score")); err != nil {
+			return err
+		}
+	}
+	return writeAffinityTable(w, res)
+}
+
+// writeAffinityTable lists, for the workloads where an inter-pod affinity
+// plugin ran, its once-per-cycle work per profile: the part of a cycle that
+// can grow with the pods already placed.
+func writeAffinityTable(w io.Writer, res Results) error {
+	var rows []Result
+	for _, r := range res.Results {
+		if len(r.AffinityMillis) > 0 {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nInter-pod affinity plugin, once per cycle, ms (default → ours; fast path in brackets where it ran):")
+	fmt.Fprintln(w, "\n| workload | size | PreFilter mean | PreFilter p99 | PreScore mean | PreScore p99 | PreFilter + PreScore mean |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	for _, r := range rows {
+		cell := func(point string) string {
+			get := func(profile string) string {
+				v, ok := r.AffinityMillis[profile][point]
+				if !ok {
+					return "–"
+				}
+				return fmt.Sprintf("%.3f", v)
+			}
+			out := get("default") + " → " + get("placement")
+			if _, ok := r.AffinityMillis[FastPath]; ok {
+				out += " (" + get(FastPath) + ")"
+			}
+			return out
+		}
+		sum := func(profile string) float64 {
+			return r.AffinityMillis[profile]["PreFilter"] + r.AffinityMillis[profile]["PreScore"]
+		}
+		total := fmt.Sprintf("%.3f → %.3f", sum("default"), sum("placement"))
+		if _, ok := r.AffinityMillis[FastPath]; ok {
+			total += fmt.Sprintf(" (%.3f)", sum(FastPath))
+		}
+		if _, err := fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Workload, r.Size,
+			cell("PreFilter"), cell("PreFilter p99"), cell("PreScore"), cell("PreScore p99"), total); err != nil {
 			return err
 		}
 	}

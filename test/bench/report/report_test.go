@@ -24,7 +24,8 @@ func TestCollectAndTable(t *testing.T) {
 	add("B/PodAffinity_default/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "InterPodAffinity", "extension_point": "Filter"}, map[string]float64{"Average": 0.5})
 	add("B/PodAffinity_placement/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "PlacementPodAffinity", "extension_point": "Filter"}, map[string]float64{"Average": 0.1})
 	add("B/PodAffinity_placement/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "NodeResourcesFit", "extension_point": "Filter"}, map[string]float64{"Average": 9})
-	add("B/PodAffinity_placement/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "PlacementPodAffinity", "extension_point": "PreFilter"}, map[string]float64{"Average": 0.2})
+	add("B/PodAffinity_placement/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "PlacementPodAffinity", "extension_point": "PreFilter"}, map[string]float64{"Average": 0.2, "Perc99": 1.5})
+	add("B/PodAffinity_default/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "InterPodAffinity", "extension_point": "PreScore"}, map[string]float64{"Average": 2, "Perc99": 9})
 
 	res := Results{Results: collect(items)}
 	if len(res.Results) != 1 {
@@ -41,8 +42,11 @@ func TestCollectAndTable(t *testing.T) {
 	if err := writeTable(&out, res); err != nil {
 		t.Fatal(err)
 	}
-	if want := "| PodAffinity | 500Nodes | 1 | 100.0 | 250.0 | 2.50× | 0.500 → 0.300 | – |"; !strings.Contains(out.String(), want) {
+	if want := "| PodAffinity | 500Nodes | 1 | 100.0 | 250.0 | 2.50× | 0.500 → 0.300 | 2.000 → 0.000 |"; !strings.Contains(out.String(), want) {
 		t.Errorf("table:\n%s\nlacks %q", out.String(), want)
+	}
+	if want := "| PodAffinity | 500Nodes | – → 0.200 | – → 1.500 | 2.000 → – | 9.000 → – | 2.000 → 0.200 |"; !strings.Contains(out.String(), want) {
+		t.Errorf("table:\n%s\nlacks the affinity row %q", out.String(), want)
 	}
 	if svg := string(chart(res)); !strings.Contains(svg, "PodAffinity (500Nodes)") || !strings.HasPrefix(svg, "<svg") {
 		t.Errorf("chart lacks the workload:\n%s", svg)
@@ -52,8 +56,9 @@ func TestCollectAndTable(t *testing.T) {
 func TestCombineTakesMedianOfRounds(t *testing.T) {
 	round := func(def, placement, fast float64) []Result {
 		return []Result{{Workload: "PodAntiAffinity", Size: "5000Nodes",
-			Throughput:   map[string]float64{"default": def, "placement": placement, FastPath: fast},
-			PluginMillis: map[string]map[string]float64{"placement": {"Filter": placement / 100}}}}
+			Throughput:     map[string]float64{"default": def, "placement": placement, FastPath: fast},
+			PluginMillis:   map[string]map[string]float64{"placement": {"Filter": placement / 100}},
+			AffinityMillis: map[string]map[string]float64{"placement": {"PreFilter": placement / 1000}}}}
 	}
 	res := Results{Results: combine([][]Result{round(80, 300, 150), round(70, 200, 140), round(90, 250, 160)})}
 	r := res.Results[0]
@@ -62,6 +67,9 @@ func TestCombineTakesMedianOfRounds(t *testing.T) {
 	}
 	if got := r.PluginMillis["placement"]["Filter"]; got != 2.5 {
 		t.Errorf("mean Filter ms = %v, want 2.5", got)
+	}
+	if got := r.AffinityMillis["placement"]["PreFilter"]; got != 0.25 {
+		t.Errorf("median affinity PreFilter ms = %v, want 0.25", got)
 	}
 	var out bytes.Buffer
 	if err := writeTable(&out, res); err != nil {
