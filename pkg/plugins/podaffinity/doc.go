@@ -16,8 +16,11 @@
 //     NormalizeScore scales them.
 //   - keys.go: what identifies a query, so that equal keys mean equal counts.
 //   - index.go: the queries' views, kept across cycles.
+//   - feed.go: which nodes changed since each view's last refresh, from one
+//     walk of the node list per cycle.
 //   - view.go: one query's per-node shares and their sum, brought up to date
-//     by recounting only the nodes whose NodeInfo generation moved.
+//     by recounting only the nodes whose NodeInfo generation moved, and
+//     published without copying every domain.
 //   - reuse.go: recounting a changed node reuses the shares of the pods still
 //     on it.
 //   - rules.go: what one pod on one node contributes to each kind of query.

@@ -10,6 +10,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
 )
 
 // TestViewFollowsTheFeed: a kept view sees every change made while it was
@@ -68,5 +71,37 @@ func feedPod(i int, node string) *v1.Pod {
 				TopologyKey:   v1.LabelHostname,
 			}},
 		}}},
+	}
+}
+
+// TestNoWalkWithoutTerms: where no pod has inter-pod terms (most clusters),
+// a pod without terms costs no walk of the nodes: both PreFilter and
+// PreScore skip before the index is asked.
+func TestNoWalkWithoutTerms(t *testing.T) {
+	c := plugintest.NewLiveCluster(t)
+	ns := plugintest.BenchNodes(20)
+	for _, n := range ns {
+		c.Cache.AddNode(c.Logger, n)
+	}
+	for _, p := range plugintest.BenchPods(100, 5, ns, false) {
+		if err := c.Cache.AddPod(c.Logger, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodes := c.Cycle(t)
+	pl, err := NewWithArgs(c.Handle, Args{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "plain", Namespace: "default", UID: "plain", Labels: map[string]string{"app": "web"}}}
+	ctx, cs := context.Background(), framework.NewCycleState()
+	if _, s := pl.PreFilter(ctx, cs, plain, nodes); !s.IsSkip() {
+		t.Errorf("PreFilter: %v, want Skip", s)
+	}
+	if s := pl.PreScore(ctx, cs, plain, nodes); !s.IsSkip() {
+		t.Errorf("PreScore: %v, want Skip", s)
+	}
+	if pl.index.feed.epoch != 0 {
+		t.Errorf("the nodes were walked %d times, want none", pl.index.feed.epoch)
 	}
 }

@@ -14,7 +14,8 @@ import (
 // (one set of resolved terms, or one incoming pod identity), each node's share
 // of the counts together with the NodeInfo generation it was computed from,
 // and the sum. Each cycle recomputes the shares of nodes whose generation
-// moved, drops nodes that left, and publishes an immutable copy of the sum.
+// moved (feed.go says which), drops nodes that left, and publishes the sum
+// as an object no later cycle changes.
 //
 // Why this equals a fresh count over the snapshot: a share is a pure function
 // of the query and the NodeInfo (pods, their precomputed terms, node labels);

@@ -141,6 +141,13 @@ func (pl *PodAffinity) selectorKeys(ctx context.Context, cs fwk.CycleState) (*se
 	if err != nil {
 		return nil, fmt.Errorf("%s: listing nodes with affinity pods: %w", Name, err)
 	}
+	if len(nodes) == 0 {
+		// No pod has terms: nothing to count, and no reason to walk the
+		// nodes (most clusters, for most pods).
+		s := &selectorKeysState{}
+		cs.Write(selectorKeysKey, s)
+		return s, nil
+	}
 	sums, err := pl.query(ctx, cs, selectorKeysQuery, nodes, selectorKeyShares)
 	if err != nil {
 		return nil, err

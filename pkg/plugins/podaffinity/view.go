@@ -45,8 +45,8 @@ type nodeTotals struct {
 
 // slot is what a view keeps for one node: the shares, and (for a view with
 // totals) the running sums of the node's domains. The generation the shares
-// were computed from is kept apart (view.gens), so that the walk looking for
-// changed nodes reads one dense array besides the NodeInfos.
+// were computed from is kept apart (view.gens): a dense array is what a view
+// that compares every node itself (see changed) walks.
 type slot struct {
 	shares []share
 	cells  []*cell
@@ -252,8 +252,8 @@ func (v *view) realign(nodes []fwk.NodeInfo, slots []slot, gens []int64) bool {
 		for ; k < len(v.order) && k < j+lookahead && v.order[k] != ni; k++ {
 		}
 		if k == len(v.order) || k == j+lookahead {
-			// Not found near: new to this view; its zero slot (generation 0)
-			// forces a compute from no shares.
+			// Not found near: new to this view; its generation 0 forces a
+			// compute from no shares.
 			continue
 		}
 		for ; j < k; j++ {
