@@ -25,26 +25,30 @@ func BenchmarkPodAffinity(b *testing.B) {
 	pod := func() *st.PodWrapper { return st.MakePod().Namespace("default").Name("p").Label("app", "app-7") }
 	churn := st.MakePod().Namespace("default").Name("churn").UID("churn").Label("app", "app-7").
 		PodAntiAffinity(v1.LabelHostname, sel, st.PodAntiAffinityWithRequiredReq).Obj()
-	plugintest.BenchPluginCycles(b, []plugintest.Implementation{
-		{Name: "upstream", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
-			pl, err := upstream.New(context.Background(), &config.InterPodAffinityArgs{HardPodAffinityWeight: 1}, h, plugintest.InTreeFeatures())
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return pl
-		}},
-		{Name: "ours", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
-			pl, err := podaffinity.NewWithArgs(h, podaffinity.Args{})
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return pl
-		}},
-	}, []plugintest.BenchCase{
+	plugintest.BenchPluginCycles(b, benchImpls, []plugintest.BenchCase{
 		{Name: "no-terms", Pod: pod().Obj(), Pods: existing},
 		{Name: "anti-affinity-hostname", Pod: pod().PodAntiAffinity(v1.LabelHostname, sel, st.PodAntiAffinityWithRequiredReq).Obj(), Pods: existing},
 		{Name: "affinity-zone", Pod: pod().PodAffinity(v1.LabelTopologyZone, sel, st.PodAffinityWithRequiredReq).Obj(), Pods: existing},
 		{Name: "preferred-affinity", Pod: pod().PodAffinity(v1.LabelTopologyZone, sel, st.PodAffinityWithPreferredReq).Obj(), Pods: existing},
 		{Name: "preferred-anti-affinity", Pod: pod().PodAntiAffinity(v1.LabelTopologyZone, sel, st.PodAntiAffinityWithPreferredReq).Obj(), Pods: existing},
 	}, churn)
+}
+
+// benchImpls are the in-tree plugin (the default hard weight) and ours, as
+// the benchmarks build them.
+var benchImpls = []plugintest.Implementation{
+	{Name: "upstream", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
+		pl, err := upstream.New(context.Background(), &config.InterPodAffinityArgs{HardPodAffinityWeight: 1}, h, plugintest.InTreeFeatures())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return pl
+	}},
+	{Name: "ours", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
+		pl, err := podaffinity.NewWithArgs(h, podaffinity.Args{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return pl
+	}},
 }

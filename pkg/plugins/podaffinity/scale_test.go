@@ -12,11 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/component-base/metrics/legacyregistry"
 	fwk "k8s.io/kube-scheduler/framework"
-	"k8s.io/kubernetes/pkg/scheduler/apis/config"
-	upstream "k8s.io/kubernetes/pkg/scheduler/framework/plugins/interpodaffinity"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
-	"github.com/kube-placement/placement-scheduler/pkg/plugins/podaffinity"
 )
 
 // scaleGroups is how many groups the pods of BenchmarkPodAffinityScale form:
@@ -70,25 +67,9 @@ func scalePod(prefix string, i int, terms func(*metav1.LabelSelector) *v1.Affini
 // same figures at every size.
 func BenchmarkPodAffinityScale(b *testing.B) {
 	nodes := plugintest.BenchNodes(5000)
-	impls := []plugintest.Implementation{
-		{Name: "upstream", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
-			pl, err := upstream.New(context.Background(), &config.InterPodAffinityArgs{HardPodAffinityWeight: 1}, h, plugintest.InTreeFeatures())
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return pl
-		}},
-		{Name: "ours", New: func(tb testing.TB, h fwk.Handle) fwk.Plugin {
-			pl, err := podaffinity.NewWithArgs(h, podaffinity.Args{})
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return pl
-		}},
-	}
 	for _, shape := range scaleShapes {
 		for _, existing := range []int{1000, 5000, 10000} {
-			for _, impl := range impls {
+			for _, impl := range benchImpls {
 				b.Run(fmt.Sprintf("%s/existing=%d/impl=%s", shape.name, existing, impl.Name), func(b *testing.B) {
 					live := plugintest.NewLiveCluster(b)
 					for _, n := range nodes {
