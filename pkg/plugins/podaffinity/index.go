@@ -88,16 +88,10 @@ func (x *index) query(ctx context.Context, p fwk.Parallelizer, key string, nodes
 	return sums
 }
 
-// queryTotals is query for a view that publishes each node's total over its
-// own domains instead of the per-domain sums; nodes must then be the scanned
-// list, whose positions the totals follow.
-func (x *index) queryTotals(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, count countRule) *nodeTotals {
-	_, perNode := x.refresh(ctx, p, key, nodes, count, true)
-	return perNode
-}
-
 // refresh finds or makes the view of key, brings it up to date and returns
-// its publication, read under the lock because the next refresh replaces it.
+// its publication, read under the lock because the next refresh replaces it:
+// with perNode, each node's total over its own domains instead of the sums
+// per domain, by position in the scanned list (nodes must then be that list).
 func (x *index) refresh(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, count countRule, perNode bool) (*domainSums, *nodeTotals) {
 	x.mu.Lock()
 	defer x.mu.Unlock()

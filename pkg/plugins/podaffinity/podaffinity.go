@@ -197,26 +197,26 @@ func (pl *PodAffinity) startCycle(cs fwk.CycleState) error {
 // so generations cannot tell what changed: the counts are then made afresh
 // and the index is left as it was.
 func (pl *PodAffinity) query(ctx context.Context, cs fwk.CycleState, key string, nodes []fwk.NodeInfo, count countRule) (*domainSums, error) {
-	if cs.IsPodGroupSchedulingCycle() {
-		sums, _ := countOnce(ctx, pl.parallelizer, nodes, count, false)
-		return sums, nil
-	}
-	if err := pl.startCycle(cs); err != nil {
-		return nil, err
-	}
-	return pl.index.query(ctx, pl.parallelizer, key, nodes, count), nil
+	sums, _, err := pl.ask(ctx, cs, key, nodes, count, false)
+	return sums, err
 }
 
 // queryTotals is query for per-node totals over the snapshot's node list.
 func (pl *PodAffinity) queryTotals(ctx context.Context, cs fwk.CycleState, key string, nodes []fwk.NodeInfo, count countRule) (*nodeTotals, error) {
+	_, totals, err := pl.ask(ctx, cs, key, nodes, count, true)
+	return totals, err
+}
+
+func (pl *PodAffinity) ask(ctx context.Context, cs fwk.CycleState, key string, nodes []fwk.NodeInfo, count countRule, perNode bool) (*domainSums, *nodeTotals, error) {
 	if cs.IsPodGroupSchedulingCycle() {
-		_, totals := countOnce(ctx, pl.parallelizer, nodes, count, true)
-		return totals, nil
+		sums, totals := countOnce(ctx, pl.parallelizer, nodes, count, perNode)
+		return sums, totals, nil
 	}
 	if err := pl.startCycle(cs); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pl.index.queryTotals(ctx, pl.parallelizer, key, nodes, count), nil
+	sums, totals := pl.index.refresh(ctx, pl.parallelizer, key, nodes, count, perNode)
+	return sums, totals, nil
 }
 
 // namespaceLabels returns the labels of namespace ns, which existing pods'
