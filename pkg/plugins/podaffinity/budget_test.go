@@ -59,7 +59,7 @@ func TestIndexKeepsRepeatedQueriesOnly(t *testing.T) {
 	if len(x.views) != 1 || x.entries == 0 {
 		t.Fatalf("after the second query: %d views, %d entries; want one view", len(x.views), x.entries)
 	}
-	if a, b := newLayered(first).materialize(), newLayered(second).materialize(); fmt.Sprint(a) != fmt.Sprint(b) || fmt.Sprint(first.keys) != fmt.Sprint(second.keys) {
+	if a, b := newLayered(first, nil).materialize(), newLayered(second, nil).materialize(); fmt.Sprint(a) != fmt.Sprint(b) || fmt.Sprint(first.keys) != fmt.Sprint(second.keys) {
 		t.Errorf("once %v %v, kept %v %v", a, first.keys, b, second.keys)
 	}
 	for i := range 3 * seenLimit {

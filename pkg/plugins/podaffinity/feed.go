@@ -31,8 +31,10 @@ type feed struct {
 	all  []fwk.NodeInfo
 	gens []int64
 	// layout counts the changes of the list itself (nodes added, removed);
-	// positions mean the same within one layout.
+	// positions mean the same within one layout, and pos maps all's nodes to
+	// them.
 	layout uint64
+	pos    positions
 	// epoch counts scans.
 	epoch uint64
 	// log holds the positions each recent scan found changed, oldest first,
@@ -55,6 +57,7 @@ func (f *feed) update(all []fwk.NodeInfo) {
 			f.gens[i] = ni.GetGeneration()
 		}
 		f.layout++
+		f.pos = newPositions(all)
 		f.log = f.log[:0]
 		return
 	}

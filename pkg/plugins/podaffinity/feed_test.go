@@ -27,10 +27,10 @@ func TestViewFollowsTheFeed(t *testing.T) {
 			ask := func(nodes []fwk.NodeInfo) {
 				t.Helper()
 				x.scan(nodes)
-				got := newLayered(x.query(ctx, p, "anti", nodes, selectorKeyShares)).materialize()
-				want, _ := countOnce(ctx, p, nodes, selectorKeyShares, false)
-				if !maps.Equal(got, newLayered(want).materialize()) {
-					t.Fatalf("kept view %v, fresh count %v", got, newLayered(want).materialize())
+				got := newLayered(x.query(ctx, p, "anti", nodes, selectorKeyShares), nil).materialize()
+				want, _ := countOnce(ctx, p, nodes, selectorKeyShares, byDomain)
+				if !maps.Equal(got, newLayered(want, nil).materialize()) {
+					t.Fatalf("kept view %v, fresh count %v", got, newLayered(want, nil).materialize())
 				}
 			}
 			ask(nodes)

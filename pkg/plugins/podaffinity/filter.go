@@ -143,12 +143,14 @@ func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *
 	if err != nil {
 		return err
 	}
-	existingAnti, err := pl.query(ctx, cs, key, antiNodes, existingAntiShares(s.pod, s.nsLabels))
+	// The anti-affinity counts are also read per node (see total): Filter
+	// then looks at no label of the node.
+	existingAnti, perNode, err := pl.ask(ctx, cs, key, antiNodes, existingAntiShares(s.pod, s.nsLabels), byDomain|byNode)
 	if err != nil {
 		return err
 	}
-	s.existingAntiCounts = newLayered(existingAnti)
-	s.affinityCounts, s.antiAffinityCounts = newLayered(nil), newLayered(nil)
+	s.existingAntiCounts = newLayered(existingAnti, perNode)
+	s.affinityCounts, s.antiAffinityCounts = newLayered(nil, nil), newLayered(nil, nil)
 	if len(s.affinity) > 0 {
 		key, err := termsKey("affinity", fwk.GetPodAffinityTerms(s.pod.Spec.Affinity), s.affinity)
 		if err != nil {
@@ -158,18 +160,18 @@ func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *
 		if err != nil {
 			return err
 		}
-		s.affinityCounts = newLayered(sums)
+		s.affinityCounts = newLayered(sums, nil)
 	}
 	if len(s.antiAffinity) > 0 {
 		key, err := termsKey("anti-affinity", fwk.GetPodAntiAffinityTerms(s.pod.Spec.Affinity), s.antiAffinity)
 		if err != nil {
 			return err
 		}
-		sums, err := pl.query(ctx, cs, key, nodes, antiAffinityShares(s.antiAffinity))
+		sums, perNode, err := pl.ask(ctx, cs, key, nodes, antiAffinityShares(s.antiAffinity), byDomain|byNode)
 		if err != nil {
 			return err
 		}
-		s.antiAffinityCounts = newLayered(sums)
+		s.antiAffinityCounts = newLayered(sums, perNode)
 	}
 	return nil
 }
@@ -229,10 +231,10 @@ func (pl *PodAffinity) Filter(_ context.Context, cs fwk.CycleState, pod *v1.Pod,
 	if !s.satisfiesAffinity(node) {
 		return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, ErrReasonAffinity)
 	}
-	if s.violatesAntiAffinity(node) {
+	if s.violatesAntiAffinity(nodeInfo, node) {
 		return fwk.NewStatus(fwk.Unschedulable, ErrReasonAntiAffinity)
 	}
-	if s.violatesExistingAntiAffinity(node) {
+	if s.violatesExistingAntiAffinity(nodeInfo, node) {
 		return fwk.NewStatus(fwk.Unschedulable, ErrReasonExistingAntiAffinity)
 	}
 	return nil
@@ -260,10 +262,14 @@ func (s *filterState) satisfiesAffinity(node *v1.Node) bool {
 }
 
 // violatesAntiAffinity: a pod matching one of the terms is in the node's
-// domain for that term.
-func (s *filterState) violatesAntiAffinity(node *v1.Node) bool {
+// domain for that term. No count is negative, so the node's total over its
+// domains is positive exactly when one of them is.
+func (s *filterState) violatesAntiAffinity(ni fwk.NodeInfo, node *v1.Node) bool {
 	if s.antiAffinityCounts.empty() {
 		return false
+	}
+	if n, ok := s.antiAffinityCounts.total(ni); ok {
+		return n > 0
 	}
 	for i := range s.antiAffinity {
 		if value, ok := node.Labels[s.antiAffinity[i].TopologyKey]; ok && s.antiAffinityCounts.get(domain{s.antiAffinity[i].TopologyKey, value}) > 0 {
@@ -274,10 +280,14 @@ func (s *filterState) violatesAntiAffinity(node *v1.Node) bool {
 }
 
 // violatesExistingAntiAffinity: the node is in a domain where an existing
-// pod's anti-affinity term rejects the incoming pod.
-func (s *filterState) violatesExistingAntiAffinity(node *v1.Node) bool {
+// pod's anti-affinity term rejects the incoming pod; by the node's total, as
+// in violatesAntiAffinity, when there is one.
+func (s *filterState) violatesExistingAntiAffinity(ni fwk.NodeInfo, node *v1.Node) bool {
 	if s.existingAntiCounts.empty() {
 		return false
+	}
+	if n, ok := s.existingAntiCounts.total(ni); ok {
+		return n > 0
 	}
 	if s.existingAntiCounts.len() < len(node.Labels) {
 		return s.existingAntiCounts.each(func(d domain, _ int64) bool {

@@ -84,15 +84,16 @@ func (x *index) scan(all []fwk.NodeInfo) {
 // node, a query not kept only nodes. count is used only when the view is new:
 // equal keys must mean equal count rules.
 func (x *index) query(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, count countRule) *domainSums {
-	sums, _ := x.refresh(ctx, p, key, nodes, count, false)
+	sums, _ := x.refresh(ctx, p, key, nodes, count, byDomain)
 	return sums
 }
 
 // refresh finds or makes the view of key, brings it up to date and returns
-// its publication, read under the lock because the next refresh replaces it:
-// with perNode, each node's total over its own domains instead of the sums
-// per domain, by position in the scanned list (nodes must then be that list).
-func (x *index) refresh(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, count countRule, perNode bool) (*domainSums, *nodeTotals) {
+// its publications in forms f, read under the lock because the next refresh
+// replaces them. Totals are by position in the scanned list; a query not
+// kept has them only when it asks for totals alone (nodes must then be that
+// list), and Filter, which asks for both over a sublist, reads domains then.
+func (x *index) refresh(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, count countRule, f forms) (*domainSums, *nodeTotals) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.clock++
@@ -102,10 +103,10 @@ func (x *index) refresh(ctx context.Context, p fwk.Parallelizer, key string, nod
 		countQuery("reused")
 	case !x.seenTwice(key):
 		countQuery("once")
-		return countOnce(ctx, p, nodes, count, perNode)
+		return countOnce(ctx, p, nodes, count, f)
 	default:
 		countQuery("admitted")
-		v = newView(count, perNode)
+		v = newView(count, f)
 		x.views[key] = v
 	}
 	v.used = x.clock
@@ -120,7 +121,7 @@ func (x *index) refresh(ctx context.Context, p fwk.Parallelizer, key string, nod
 // and for totals each node's sum over its own domains — what a view would
 // publish, without the per-node slots and per-pod memos a view keeps for the
 // next cycle.
-func countOnce(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo, count countRule, perNode bool) (*domainSums, *nodeTotals) {
+func countOnce(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo, count countRule, f forms) (*domainSums, *nodeTotals) {
 	shares := make([][]share, len(nodes))
 	work := func(i int) { shares[i] = count.node(nodes[i], nil) }
 	if len(nodes) >= parallelMin {
@@ -140,7 +141,7 @@ func countOnce(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo, co
 	}
 	maps.DeleteFunc(sum, func(_ domain, n int64) bool { return n == 0 })
 	keys := sortedKeys(keyRefs)
-	if !perNode {
+	if f != byNode {
 		return &domainSums{base: sum, nonzero: len(sum), keys: keys}, nil
 	}
 	totals := make([]int64, len(nodes))

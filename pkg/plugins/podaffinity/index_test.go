@@ -38,6 +38,9 @@ type liveState struct {
 	// nodeChurn is the chance that a change adds or removes a node.
 	nodeChurn float64
 	maxNodes  int
+	// totalsRead counts the nodes whose kept totals were checked against
+	// the domains (sameTotals).
+	totalsRead int
 }
 
 // TestIndexEqualsFreshCount: a plugin that lives across cycles (and so reuses
@@ -48,7 +51,12 @@ type liveState struct {
 // does: nodes added, relabelled and removed; pods added, relabelled, removed,
 // assumed and forgotten; namespace labels changed.
 func TestIndexEqualsFreshCount(t *testing.T) {
-	cached := driveCycles(t, plugintest.Seed(t), indexSteps)
+	opts, totalsRead := churnOptions(), 0
+	opts.totalsRead = &totalsRead
+	cached := driveCyclesWith(t, plugintest.Seed(t), indexSteps, opts)
+	if totalsRead == 0 {
+		t.Fatal("Filter read no node totals: the test did not exercise them")
+	}
 	reused, podsReused := 0, 0
 	for _, v := range cached.index.views {
 		reused += v.reused
@@ -57,7 +65,7 @@ func TestIndexEqualsFreshCount(t *testing.T) {
 	if reused == 0 || podsReused == 0 {
 		t.Fatalf("the index kept %d nodes' and %d pods' shares: the test did not exercise it", reused, podsReused)
 	}
-	t.Logf("%d views, %d node shares and %d pod shares reused", len(cached.index.views), reused, podsReused)
+	t.Logf("%d views, %d node shares and %d pod shares reused, %d node totals checked", len(cached.index.views), reused, podsReused, totalsRead)
 }
 
 // TestIndexEqualsFreshCountStableNodes is TestIndexEqualsFreshCount with a
@@ -83,14 +91,18 @@ type cycleOptions struct {
 	nodeChurn float64
 	// observe, if set, sees the kept plugin after every cycle.
 	observe func(*PodAffinity)
+	// totalsRead, if set, receives how many node totals were checked.
+	totalsRead *int
 }
 
 // driveCycles changes a live scheduler cache at random (from seed) before
 // each of steps cycles, and compares the plugin kept across them with a fresh
 // one and with the in-tree plugin after every cycle; it returns the kept one.
 func driveCycles(t *testing.T, seed int64, steps int) *PodAffinity {
-	return driveCyclesWith(t, seed, steps, cycleOptions{shapes: 6, nodeChurn: 0.2})
+	return driveCyclesWith(t, seed, steps, churnOptions())
 }
+
+func churnOptions() cycleOptions { return cycleOptions{shapes: 6, nodeChurn: 0.2} }
 
 func driveCyclesWith(t *testing.T, seed int64, steps int, opts cycleOptions) *PodAffinity {
 	g := plugintest.NewGen(seed)
@@ -141,6 +153,9 @@ func driveCyclesWith(t *testing.T, seed int64, steps int, opts cycleOptions) *Po
 			opts.observe(cached)
 		}
 	}
+	if opts.totalsRead != nil {
+		*opts.totalsRead = s.totalsRead
+	}
 	return cached
 }
 
@@ -175,6 +190,7 @@ func compareFilter(ctx context.Context, t *testing.T, cached, fresh *PodAffinity
 		return
 	}
 	sameCounts(t, "PreFilter", gotState, wantState, where)
+	s.totalsRead += sameTotals(t, gotState, nodes, where)
 	// Preemption's what-if: the same change to both states.
 	change, node := s.preemptionChange(nodes)
 	info, err := framework.NewPodInfo(change.pod)
@@ -197,6 +213,7 @@ func compareFilter(ctx context.Context, t *testing.T, cached, fresh *PodAffinity
 		t.Fatalf("in-tree %s: %v", change.op, s)
 	}
 	sameCounts(t, change.op+" "+change.pod.Name, gotState, wantState, where)
+	s.totalsRead += sameTotals(t, gotState, nodes, where)
 	for i, n := range nodes {
 		g, w := cached.Filter(ctx, gotState, pod, n), oracle.Filter(ctx, truthState, pod, n)
 		if plugintest.Describe(g) != plugintest.Describe(w) {
@@ -227,6 +244,37 @@ func sameCounts(t *testing.T, when string, got, want fwk.CycleState, where func(
 			t.Errorf("%s: %s counts: cached %v (%d non-zero), fresh %v\n%s", when, c.name, g, c.got.len(), w, where())
 		}
 	}
+}
+
+// sameTotals checks that every node total Filter may read equals the sum of
+// the counts of the node's domains for the view's keys, and returns how many
+// it checked.
+func sameTotals(t *testing.T, cs fwk.CycleState, nodes []fwk.NodeInfo, where func() string) int {
+	t.Helper()
+	s, err := readFilterState(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, l := range []*layered{s.antiAffinityCounts, s.existingAntiCounts} {
+		for _, ni := range nodes {
+			got, ok := l.total(ni)
+			if !ok {
+				continue
+			}
+			checked++
+			want := int64(0)
+			for _, k := range l.totals.keys {
+				if v, ok := ni.Node().Labels[k]; ok {
+					want += l.get(domain{k, v})
+				}
+			}
+			if got != want {
+				t.Errorf("node %s: total %d, its domains' counts add up to %d\n%s", ni.Node().Name, got, want, where())
+			}
+		}
+	}
+	return checked
 }
 
 func compareScore(ctx context.Context, t *testing.T, cached, fresh *PodAffinity, oracle fwk.ScorePlugin, pod *v1.Pod, nodes []fwk.NodeInfo, where func() string) {

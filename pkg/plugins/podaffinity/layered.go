@@ -1,19 +1,24 @@
 package podaffinity
 
+import fwk "k8s.io/kube-scheduler/framework"
+
 // layered is a published count (shared, read-only) plus this cycle's own
 // changes from preemption's AddPod and RemovePod, so a cycle never copies the
 // cluster-wide counts to change a few.
 type layered struct {
-	sums  *domainSums
-	delta domainCounts
+	sums *domainSums
+	// totals, when the view publishes them, are the same count per node.
+	totals *nodeTotals
+	delta  domainCounts
 	// nonzero counts the domains whose combined count is not zero: a fresh
 	// count would hold exactly these entries.
 	nonzero int
 }
 
-// newLayered layers on sums; nil is no counts at all.
-func newLayered(sums *domainSums) *layered {
-	l := &layered{sums: sums}
+// newLayered layers on sums and, if not nil, the same count's totals; nil
+// sums is no counts at all.
+func newLayered(sums *domainSums, totals *nodeTotals) *layered {
+	l := &layered{sums: sums, totals: totals}
 	if sums != nil {
 		l.nonzero = sums.nonzero
 	}
@@ -21,6 +26,20 @@ func newLayered(sums *domainSums) *layered {
 }
 
 func (l *layered) get(d domain) int64 { return l.sums.get(d) + l.delta[d] }
+
+// total returns the sum of the counts of ni's domains, when the view
+// published totals, ni is the snapshot's own NodeInfo and the cycle changed
+// no count; otherwise callers read the domains.
+func (l *layered) total(ni fwk.NodeInfo) (int64, bool) {
+	if l.totals == nil || len(l.delta) > 0 {
+		return 0, false
+	}
+	i, ok := l.totals.pos.of(ni)
+	if !ok {
+		return 0, false
+	}
+	return l.totals.totals[i], true
+}
 
 func (l *layered) empty() bool { return l.nonzero == 0 }
 

@@ -197,25 +197,26 @@ func (pl *PodAffinity) startCycle(cs fwk.CycleState) error {
 // so generations cannot tell what changed: the counts are then made afresh
 // and the index is left as it was.
 func (pl *PodAffinity) query(ctx context.Context, cs fwk.CycleState, key string, nodes []fwk.NodeInfo, count countRule) (*domainSums, error) {
-	sums, _, err := pl.ask(ctx, cs, key, nodes, count, false)
+	sums, _, err := pl.ask(ctx, cs, key, nodes, count, byDomain)
 	return sums, err
 }
 
 // queryTotals is query for per-node totals over the snapshot's node list.
 func (pl *PodAffinity) queryTotals(ctx context.Context, cs fwk.CycleState, key string, nodes []fwk.NodeInfo, count countRule) (*nodeTotals, error) {
-	_, totals, err := pl.ask(ctx, cs, key, nodes, count, true)
+	_, totals, err := pl.ask(ctx, cs, key, nodes, count, byNode)
 	return totals, err
 }
 
-func (pl *PodAffinity) ask(ctx context.Context, cs fwk.CycleState, key string, nodes []fwk.NodeInfo, count countRule, perNode bool) (*domainSums, *nodeTotals, error) {
+// ask is query for the publications in forms f; see index.refresh.
+func (pl *PodAffinity) ask(ctx context.Context, cs fwk.CycleState, key string, nodes []fwk.NodeInfo, count countRule, f forms) (*domainSums, *nodeTotals, error) {
 	if cs.IsPodGroupSchedulingCycle() {
-		sums, totals := countOnce(ctx, pl.parallelizer, nodes, count, perNode)
+		sums, totals := countOnce(ctx, pl.parallelizer, nodes, count, f)
 		return sums, totals, nil
 	}
 	if err := pl.startCycle(cs); err != nil {
 		return nil, nil, err
 	}
-	sums, totals := pl.index.refresh(ctx, pl.parallelizer, key, nodes, count, perNode)
+	sums, totals := pl.index.refresh(ctx, pl.parallelizer, key, nodes, count, f)
 	return sums, totals, nil
 }
 

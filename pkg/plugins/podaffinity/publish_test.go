@@ -14,7 +14,7 @@ import (
 // earlier cycles may still hold it).
 func TestPublishedSumsStayExact(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	v := newView(countRule{}, false)
+	v := newView(countRule{}, byDomain)
 	type published struct {
 		sums *domainSums
 		want domainCounts
@@ -40,7 +40,7 @@ func TestPublishedSumsStayExact(t *testing.T) {
 		}
 		kept = append(kept, published{v.sums, maps.Clone(v.sum)})
 		for _, p := range kept[max(0, len(kept)-10):] {
-			got := newLayered(p.sums).materialize()
+			got := newLayered(p.sums, nil).materialize()
 			if !maps.Equal(got, p.want) || p.sums.nonzero != len(p.want) {
 				t.Fatalf("cycle %d: a publication reads %v (%d non-zero), was %v", cycle, got, p.sums.nonzero, p.want)
 			}

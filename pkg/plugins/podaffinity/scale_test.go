@@ -62,7 +62,7 @@ func scalePod(prefix string, i int, terms func(*metav1.LabelSelector) *v1.Affini
 // scheduler runs them: the snapshot is refreshed, the plugin's PreFilter, its
 // Filter on every node, PreScore and Score on the feasible nodes run, and the
 // pod is bound to a feasible node, so the next cycle sees one more pod. It
-// reports the mean and 99th percentile of PreFilter and of PreScore per
+// reports the mean and 99th percentile of PreFilter, Filter (all nodes) and PreScore per
 // cycle: a plugin whose cycle does not grow with the existing pods shows the
 // same figures at every size.
 func BenchmarkPodAffinityScale(b *testing.B) {
@@ -93,7 +93,7 @@ func runScaleCycles(b *testing.B, live *plugintest.LiveCluster, pl fwk.Plugin, t
 	ctx := context.Background()
 	pre, score := pl.(fwk.PreFilterPlugin), pl.(fwk.PreScorePlugin)
 	filter, scorer := pl.(fwk.FilterPlugin), pl.(fwk.ScorePlugin)
-	var preFilterTimes, preScoreTimes []time.Duration
+	var preFilterTimes, filterTimes, preScoreTimes []time.Duration
 	fresh := freshQueries(b)
 	b.ReportAllocs()
 	i := 0
@@ -107,11 +107,13 @@ func runScaleCycles(b *testing.B, live *plugintest.LiveCluster, pl fwk.Plugin, t
 		feasible := infos
 		if s.IsSuccess() {
 			feasible = nil
+			start = time.Now()
 			for _, ni := range infos {
 				if filter.Filter(ctx, cs, pod, ni).IsSuccess() {
 					feasible = append(feasible, ni)
 				}
 			}
+			filterTimes = append(filterTimes, time.Since(start))
 		} else if !s.IsSkip() {
 			b.Fatal(plugintest.Describe(s))
 		}
@@ -138,6 +140,7 @@ func runScaleCycles(b *testing.B, live *plugintest.LiveCluster, pl fwk.Plugin, t
 		i++
 	}
 	reportTimes(b, "PreFilter", preFilterTimes)
+	reportTimes(b, "Filter", filterTimes)
 	reportTimes(b, "PreScore", preScoreTimes)
 	b.ReportMetric(float64(freshQueries(b)-fresh)/float64(i), "recounts/cycle")
 }

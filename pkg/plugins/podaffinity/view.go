@@ -10,10 +10,20 @@ import (
 	fwk "k8s.io/kube-scheduler/framework"
 )
 
-// A view publishes its sum once per cycle, in one of two forms: per domain
-// (what Filter and the selector keys read) or per node (what Score reads).
+// A view publishes its sum once per cycle, per domain (what Filter and the
+// selector keys read), per node (what Score and Filter read), or both.
 // Neither is modified once published: cycle states of earlier cycles may
 // still hold it.
+
+// forms says which publications a query wants.
+type forms uint8
+
+const (
+	// byDomain is the sum per domain (domainSums).
+	byDomain forms = 1 << iota
+	// byNode is each node's total over its own domains (nodeTotals).
+	byNode
+)
 
 // domainSums is the sum of one query's shares per domain, published as a
 // base shared by many publications plus the differences from it (over): a
@@ -78,8 +88,8 @@ type view struct {
 	keysMoved bool
 	// layout and epoch are the feed's when the view was last refreshed.
 	layout, epoch uint64
-	// totals is set for views whose callers read per-node totals (Score);
-	// such a view publishes nodeTotals, any other domainSums.
+	// totals is set for views published byNode; base and over for views
+	// published byDomain.
 	totals    *totals
 	sums      *domainSums
 	perNode   *nodeTotals
@@ -92,11 +102,12 @@ type view struct {
 	reused, podsReused int
 }
 
-func newView(count countRule, perNode bool) *view {
+func newView(count countRule, f forms) *view {
 	v := &view{count: count, sum: domainCounts{}, keyRefs: map[string]int{}}
-	if perNode {
+	if f&byNode != 0 {
 		v.totals = newTotals()
-	} else {
+	}
+	if f&byDomain != 0 {
 		v.over = domainCounts{}
 	}
 	return v
@@ -108,9 +119,12 @@ func (v *view) apply(shares []share, sign int64) {
 			delete(v.sum, s.d)
 		}
 		if v.totals != nil {
-			v.totals.cell(s.d).n += sign * s.n
-		} else if v.over[s.d] += sign * s.n; v.over[s.d] == 0 {
-			delete(v.over, s.d)
+			v.totals.add(s.d, sign*s.n)
+		}
+		if v.over != nil {
+			if v.over[s.d] += sign * s.n; v.over[s.d] == 0 {
+				delete(v.over, s.d)
+			}
 		}
 		refs := v.keyRefs[s.d.key] + int(sign)
 		switch refs {
@@ -170,7 +184,7 @@ func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, f *feed) {
 	if v.keysMoved {
 		v.keys, v.keysMoved = sortedKeys(v.keyRefs), false
 	}
-	if v.totals != nil && v.totals.update(nodes, v.slots, changed, moved, v.keys) {
+	if v.totals != nil && v.totals.update(nodes, f.pos, v.slots, changed, moved, v.keys) {
 		dirty = true
 	}
 	if dirty || !v.published {
@@ -271,7 +285,9 @@ func (v *view) realign(nodes []fwk.NodeInfo, slots []slot, gens []int64) bool {
 func (v *view) publish() {
 	v.published = true
 	if v.totals != nil {
-		v.perNode = &nodeTotals{keys: v.keys, totals: v.totals.sums(v.slots), pos: v.totals.pos}
+		v.perNode = &nodeTotals{keys: v.keys, totals: slices.Clone(v.totals.sums), pos: v.totals.pos}
+	}
+	if v.over == nil {
 		return
 	}
 	if v.base == nil || len(v.over) > compactAt(len(v.base)) {
