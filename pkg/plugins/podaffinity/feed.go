@@ -34,7 +34,7 @@ type feed struct {
 	// positions mean the same within one layout, and pos maps all's nodes to
 	// them.
 	layout uint64
-	pos    positions
+	pos    *positions
 	// epoch counts scans.
 	epoch uint64
 	// log holds the positions each recent scan found changed, oldest first,

@@ -156,11 +156,17 @@ func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *
 		if err != nil {
 			return err
 		}
-		sums, err := pl.query(ctx, cs, key, nodes, affinityShares(s.affinity))
+		// One term's count is also read per node (see satisfiesAffinity);
+		// with more, every domain must be checked on its own.
+		f := byDomain
+		if len(s.affinity) == 1 {
+			f |= byNode
+		}
+		sums, perNode, err := pl.ask(ctx, cs, key, nodes, affinityShares(s.affinity), f)
 		if err != nil {
 			return err
 		}
-		s.affinityCounts = newLayered(sums, nil)
+		s.affinityCounts = newLayered(sums, perNode)
 	}
 	if len(s.antiAffinity) > 0 {
 		key, err := termsKey("anti-affinity", fwk.GetPodAntiAffinityTerms(s.pod.Spec.Affinity), s.antiAffinity)
@@ -228,13 +234,14 @@ func (pl *PodAffinity) Filter(_ context.Context, cs fwk.CycleState, pod *v1.Pod,
 	if node == nil {
 		return status
 	}
-	if !s.satisfiesAffinity(node) {
+	var at place
+	if !s.satisfiesAffinity(nodeInfo, node, &at) {
 		return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, ErrReasonAffinity)
 	}
-	if s.violatesAntiAffinity(nodeInfo, node) {
+	if s.violatesAntiAffinity(nodeInfo, node, &at) {
 		return fwk.NewStatus(fwk.Unschedulable, ErrReasonAntiAffinity)
 	}
-	if s.violatesExistingAntiAffinity(nodeInfo, node) {
+	if s.violatesExistingAntiAffinity(nodeInfo, node, &at) {
 		return fwk.NewStatus(fwk.Unschedulable, ErrReasonExistingAntiAffinity)
 	}
 	return nil
@@ -244,9 +251,17 @@ func (pl *PodAffinity) Filter(_ context.Context, cs fwk.CycleState, pod *v1.Pod,
 // of its domains must hold a pod matching all terms. The exception lets the
 // first pod of a group that selects itself start anywhere with the keys: when
 // no pod matches the terms anywhere and the pod matches its own terms.
-func (s *filterState) satisfiesAffinity(node *v1.Node) bool {
+//
+// With one term and some count, the node's total is its domain's count
+// (zero without the key), so total > 0 is the whole answer.
+func (s *filterState) satisfiesAffinity(ni fwk.NodeInfo, node *v1.Node, at *place) bool {
 	if len(s.affinity) == 0 {
 		return true
+	}
+	if len(s.affinity) == 1 && !s.affinityCounts.empty() {
+		if n, ok := s.affinityCounts.total(ni, at); ok {
+			return n > 0
+		}
 	}
 	found := true
 	for i := range s.affinity {
@@ -264,11 +279,11 @@ func (s *filterState) satisfiesAffinity(node *v1.Node) bool {
 // violatesAntiAffinity: a pod matching one of the terms is in the node's
 // domain for that term. No count is negative, so the node's total over its
 // domains is positive exactly when one of them is.
-func (s *filterState) violatesAntiAffinity(ni fwk.NodeInfo, node *v1.Node) bool {
+func (s *filterState) violatesAntiAffinity(ni fwk.NodeInfo, node *v1.Node, at *place) bool {
 	if s.antiAffinityCounts.empty() {
 		return false
 	}
-	if n, ok := s.antiAffinityCounts.total(ni); ok {
+	if n, ok := s.antiAffinityCounts.total(ni, at); ok {
 		return n > 0
 	}
 	for i := range s.antiAffinity {
@@ -282,11 +297,11 @@ func (s *filterState) violatesAntiAffinity(ni fwk.NodeInfo, node *v1.Node) bool 
 // violatesExistingAntiAffinity: the node is in a domain where an existing
 // pod's anti-affinity term rejects the incoming pod; by the node's total, as
 // in violatesAntiAffinity, when there is one.
-func (s *filterState) violatesExistingAntiAffinity(ni fwk.NodeInfo, node *v1.Node) bool {
+func (s *filterState) violatesExistingAntiAffinity(ni fwk.NodeInfo, node *v1.Node, at *place) bool {
 	if s.existingAntiCounts.empty() {
 		return false
 	}
-	if n, ok := s.existingAntiCounts.total(ni); ok {
+	if n, ok := s.existingAntiCounts.total(ni, at); ok {
 		return n > 0
 	}
 	if s.existingAntiCounts.len() < len(node.Labels) {

@@ -144,15 +144,16 @@ func countOnce(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo, co
 	if f != byNode {
 		return &domainSums{base: sum, nonzero: len(sum), keys: keys}, nil
 	}
-	totals := make([]int64, len(nodes))
+	totals := newPerNode(len(nodes))
 	for i, ni := range nodes {
 		node := ni.Node()
 		if node == nil {
 			continue
 		}
+		total := &totals[i/pageLen][i%pageLen]
 		for _, k := range keys {
 			if v, ok := node.Labels[k]; ok {
-				totals[i] += sum[domain{k, v}]
+				*total += sum[domain{k, v}]
 			}
 		}
 	}

@@ -256,9 +256,9 @@ func sameTotals(t *testing.T, cs fwk.CycleState, nodes []fwk.NodeInfo, where fun
 		t.Fatal(err)
 	}
 	checked := 0
-	for _, l := range []*layered{s.antiAffinityCounts, s.existingAntiCounts} {
+	for _, l := range []*layered{s.affinityCounts, s.antiAffinityCounts, s.existingAntiCounts} {
 		for _, ni := range nodes {
-			got, ok := l.total(ni)
+			got, ok := l.total(ni, &place{})
 			if !ok {
 				continue
 			}

@@ -27,18 +27,30 @@ func newLayered(sums *domainSums, totals *nodeTotals) *layered {
 
 func (l *layered) get(d domain) int64 { return l.sums.get(d) + l.delta[d] }
 
+// place is a node's position, looked up once per Filter call for every
+// count whose totals use the same positions (all kept views do).
+type place struct {
+	in *positions
+	i  int32
+	ok bool
+}
+
 // total returns the sum of the counts of ni's domains, when the view
 // published totals, ni is the snapshot's own NodeInfo and the cycle changed
-// no count; otherwise callers read the domains.
-func (l *layered) total(ni fwk.NodeInfo) (int64, bool) {
+// no count; otherwise callers read the domains. at remembers ni's position
+// for the next count.
+func (l *layered) total(ni fwk.NodeInfo, at *place) (int64, bool) {
 	if l.totals == nil || len(l.delta) > 0 {
 		return 0, false
 	}
-	i, ok := l.totals.pos.of(ni)
-	if !ok {
+	if at.in != l.totals.pos {
+		at.in = l.totals.pos
+		at.i, at.ok = at.in.find(ni)
+	}
+	if !at.ok {
 		return 0, false
 	}
-	return l.totals.totals[i], true
+	return l.totals.totals.at(at.i), true
 }
 
 func (l *layered) empty() bool { return l.nonzero == 0 }

@@ -5,7 +5,13 @@ import (
 	"maps"
 	"math/rand"
 	"reflect"
+	"slices"
 	"testing"
+
+	v1 "k8s.io/api/core/v1"
+	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+	st "k8s.io/kubernetes/pkg/scheduler/testing"
 )
 
 // TestPublishedSumsStayExact: across thousands of changes, so that the base
@@ -54,4 +60,68 @@ func TestPublishedSumsStayExact(t *testing.T) {
 // sameMap reports whether a and b are the same map object.
 func sameMap(a, b domainCounts) bool {
 	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// TestPublishedTotalsStayExact: per-node totals share pages with later
+// publications; a change must copy the page it writes, so that every
+// publication keeps reading the totals as they were when it was published.
+func TestPublishedTotalsStayExact(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	const nodeCount = 4*pageLen + 100
+	keys := []string{v1.LabelHostname, v1.LabelTopologyZone}
+	nodes := make([]fwk.NodeInfo, nodeCount)
+	for i := range nodes {
+		ni := framework.NewNodeInfo()
+		ni.SetNode(st.MakeNode().Name(fmt.Sprintf("node-%d", i)).
+			Label(v1.LabelHostname, fmt.Sprintf("node-%d", i)).
+			Label(v1.LabelTopologyZone, fmt.Sprintf("zone-%d", i%3)).Obj())
+		nodes[i] = ni
+	}
+	tot := newTotals()
+	slots := make([]slot, nodeCount)
+	tot.update(nodes, newPositions(nodes), slots, nil, true, keys)
+	// want is every node's total, computed from the domains' sums.
+	sums := domainCounts{}
+	want := func() []int64 {
+		out := make([]int64, nodeCount)
+		for i, ni := range nodes {
+			for _, k := range keys {
+				out[i] += sums[domain{k, ni.Node().Labels[k]}]
+			}
+		}
+		return out
+	}
+	type published struct {
+		totals perNode
+		want   []int64
+	}
+	var kept []published
+	pagesCopied := 0
+	for cycle := range 300 {
+		before := slices.Clone(tot.pages)
+		// One pod placed a cycle; one in ten changes a zone, every page.
+		d := domain{v1.LabelHostname, fmt.Sprintf("node-%d", rng.Intn(nodeCount))}
+		if rng.Intn(10) == 0 {
+			d = domain{v1.LabelTopologyZone, fmt.Sprintf("zone-%d", rng.Intn(3))}
+		}
+		sums[d]++
+		tot.add(d, 1)
+		for k := range before {
+			if before[k] != tot.pages[k] {
+				pagesCopied++
+			}
+		}
+		kept = append(kept, published{tot.publish(), want()})
+		for _, p := range kept {
+			for i, w := range p.want {
+				if got := p.totals.at(int32(i)); got != w {
+					t.Fatalf("cycle %d: a publication reads %d for node-%d, was %d", cycle, got, i, w)
+				}
+			}
+		}
+	}
+	// Mostly one hostname a cycle: about one page copied, not all of them.
+	if all := 300 * len(tot.pages); pagesCopied == 0 || pagesCopied > all/2 {
+		t.Errorf("%d pages copied in 300 cycles of %d pages", pagesCopied, len(tot.pages))
+	}
 }

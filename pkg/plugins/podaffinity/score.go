@@ -17,8 +17,8 @@ const scoreKey fwk.StateKey = "PreScore" + Name
 // scoreState is read-only after PreScore.
 type scoreState struct {
 	// totals is each node's raw score, by the node's position in pos.
-	totals []int64
-	pos    positions
+	totals perNode
+	pos    *positions
 }
 
 func (s *scoreState) Clone() fwk.StateData { return s }
@@ -120,13 +120,13 @@ func (pl *PodAffinity) Score(_ context.Context, cs fwk.CycleState, _ *v1.Pod, no
 	if _, status := nodeinfo.Node(nodeInfo); status != nil {
 		return 0, status
 	}
-	i, ok := s.pos.of(nodeInfo)
+	i, ok := s.pos.find(nodeInfo)
 	if !ok {
 		if i, ok = pl.positionByName(s, nodeInfo); !ok {
 			return 0, fwk.AsStatus(fmt.Errorf("%s: the node scored is not in the cycle's snapshot", Name))
 		}
 	}
-	return s.totals[i], nil
+	return s.totals.at(i), nil
 }
 
 func (pl *PodAffinity) positionByName(s *scoreState, nodeInfo fwk.NodeInfo) (int32, bool) {
@@ -134,7 +134,7 @@ func (pl *PodAffinity) positionByName(s *scoreState, nodeInfo fwk.NodeInfo) (int
 	if err != nil {
 		return 0, false
 	}
-	i, ok := s.pos.of(ni)
+	i, ok := s.pos.find(ni)
 	return i, ok
 }
 

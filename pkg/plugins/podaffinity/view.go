@@ -47,8 +47,8 @@ func (s *domainSums) get(d domain) int64 {
 // nodeTotals is, for each node, the sum of one query's shares over the
 // node's own domains, by the node's position in pos.
 type nodeTotals struct {
-	totals []int64
-	pos    positions
+	totals perNode
+	pos    *positions
 	// keys are the topology keys with at least one share, zero or not.
 	keys []string
 }
@@ -285,7 +285,7 @@ func (v *view) realign(nodes []fwk.NodeInfo, slots []slot, gens []int64) bool {
 func (v *view) publish() {
 	v.published = true
 	if v.totals != nil {
-		v.perNode = &nodeTotals{keys: v.keys, totals: slices.Clone(v.totals.sums), pos: v.totals.pos}
+		v.perNode = &nodeTotals{keys: v.keys, totals: v.totals.publish(), pos: v.totals.pos}
 	}
 	if v.over == nil {
 		return
