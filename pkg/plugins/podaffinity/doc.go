@@ -24,8 +24,8 @@
 //   - reuse.go: recounting a changed node reuses the shares of the pods still
 //     on it.
 //   - rules.go: what one pod on one node contributes to each kind of query.
-//   - totals.go: per-node totals for Score and Filter's anti-affinity counts,
-//     kept as the running sums of each node's domains change.
+//   - totals.go: per-node totals for Score and Filter, kept as the running
+//     sums of each node's domains change and published in shared pages.
 //   - domains.go: the vocabulary — domains, counts per domain, shares.
 //   - hints.go and namespaces.go: which cluster events requeue a pending pod,
 //     and the namespace labels those events and namespaceSelectors read.
