@@ -139,7 +139,7 @@ func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *
 	if err != nil {
 		return err
 	}
-	key, err := identityKey("existing-anti", s.pod, s.nsLabels, keys.requiredAnti)
+	key, err := identityKey("existing-anti", s.pod, s.nsLabels, keys.requiredAnti, keys.antiNamespaces)
 	if err != nil {
 		return err
 	}

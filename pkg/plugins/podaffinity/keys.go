@@ -23,19 +23,20 @@ func termsKey(kind string, spec []v1.PodAffinityTerm, resolved []fwk.AffinityTer
 }
 
 // identityKey identifies a query that matches existing pods' terms against
-// the incoming pod: its namespace, its namespace's labels, and its labels
-// under the keys that existing pods' selectors name (selectorKeys). Labels
-// under other keys cannot change a match, and pods often carry a label of
-// their own (a StatefulSet's pod name, a template hash), which would
-// otherwise give every pod a query of its own.
-func identityKey(kind string, pod *v1.Pod, nsLabels labels.Set, selectorKeys []string) (string, error) {
+// the incoming pod: its namespace's class (what the terms can tell of it,
+// see classes.go) and its labels under the keys that existing pods'
+// selectors name (selectorKeys). Labels under other keys cannot change a
+// match, and pods often carry a label of their own (a StatefulSet's pod
+// name, a template hash), which would otherwise give every pod a query of
+// its own.
+func identityKey(kind string, pod *v1.Pod, nsLabels labels.Set, selectorKeys []string, namespaces *namespaceClasses) (string, error) {
 	projected := make(map[string]string, len(selectorKeys))
 	for _, k := range selectorKeys {
 		if v, ok := pod.Labels[k]; ok {
 			projected[k] = v
 		}
 	}
-	return encodeKey(kind, pod.Namespace, map[string]string(nsLabels), selectorKeys, projected)
+	return encodeKey(kind, namespaces.class(pod.Namespace, nsLabels), selectorKeys, projected)
 }
 
 // namespacesOf lists each term's resolved namespaces, sorted.
@@ -68,7 +69,7 @@ func encodeKey(kind string, parts ...any) (string, error) {
 // scoreQueryKey: the shares depend on the incoming pod's preferred terms (as
 // written and as resolved), and on its identity as existing pods' terms see it
 // (identityKey). The hard weight is fixed per plugin instance.
-func scoreQueryKey(sc *scoreRelation, selectorKeys []string) (string, error) {
+func scoreQueryKey(sc *scoreRelation, keys *selectorKeysState) (string, error) {
 	var spec [2][]v1.WeightedPodAffinityTerm
 	if a := sc.pod.Spec.Affinity; a != nil {
 		if a.PodAffinity != nil {
@@ -78,7 +79,7 @@ func scoreQueryKey(sc *scoreRelation, selectorKeys []string) (string, error) {
 			spec[1] = a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 		}
 	}
-	identity, err := identityKey("score", sc.pod, sc.nsLabels, selectorKeys)
+	identity, err := identityKey("score", sc.pod, sc.nsLabels, keys.all, keys.allNamespaces)
 	if err != nil {
 		return "", err
 	}

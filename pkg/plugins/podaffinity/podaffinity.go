@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -39,6 +40,8 @@ type PodAffinity struct {
 	gates        gates.Gates
 	// index keeps counts across cycles; see index.go.
 	index *index
+	// classes keeps what existing terms read of namespaces; see classes.go.
+	classes classCache
 }
 
 var (
@@ -117,12 +120,16 @@ func (pl *PodAffinity) resolveAll(terms []fwk.AffinityTerm) error {
 }
 
 // selectorKeysState is what the pods in the snapshot select on: the label
-// keys their terms name (all, and those of required anti-affinity terms),
-// and whether any of them has terms that score (required affinity, preferred
-// terms). PreFilter and PreScore both need it; the cycle computes it once.
+// keys their terms name and what they read of namespaces (all terms, and
+// required anti-affinity terms alone), and whether any of them has terms
+// that score (required affinity, preferred terms). PreFilter and PreScore
+// both need it; the cycle computes it once.
 type selectorKeysState struct {
 	all, requiredAnti []string
-	scoring           bool
+	// allNamespaces and antiNamespaces are nil when no term reads the
+	// namespace beyond its name's absence from every set.
+	allNamespaces, antiNamespaces *namespaceClasses
+	scoring                       bool
 }
 
 const selectorKeysKey fwk.StateKey = "SelectorKeys" + Name
@@ -153,15 +160,31 @@ func (pl *PodAffinity) selectorKeys(ctx context.Context, cs fwk.CycleState) (*se
 		return nil, err
 	}
 	s := &selectorKeysState{scoring: sums.get(scoringMark) > 0}
+	// The keys are sorted, and so is each kind of them below.
+	var sets, labelKeys, antiSets, antiLabelKeys []string
 	for _, k := range sums.keys {
-		if k == scoringMark.key {
-			continue
-		}
-		s.all = append(s.all, k)
-		if sums.get(domain{k, requiredAntiMark}) > 0 {
-			s.requiredAnti = append(s.requiredAnti, k)
+		anti := sums.get(domain{k, requiredAntiMark}) > 0
+		switch {
+		case k == scoringMark.key:
+		case strings.HasPrefix(k, namespacesMark):
+			sets = append(sets, k[len(namespacesMark):])
+			if anti {
+				antiSets = append(antiSets, k[len(namespacesMark):])
+			}
+		case strings.HasPrefix(k, namespaceLabelMark):
+			labelKeys = append(labelKeys, k[len(namespaceLabelMark):])
+			if anti {
+				antiLabelKeys = append(antiLabelKeys, k[len(namespaceLabelMark):])
+			}
+		default:
+			s.all = append(s.all, k)
+			if anti {
+				s.requiredAnti = append(s.requiredAnti, k)
+			}
 		}
 	}
+	s.allNamespaces = pl.classes.get("all", sets, labelKeys)
+	s.antiNamespaces = pl.classes.get("required-anti", antiSets, antiLabelKeys)
 	cs.Write(selectorKeysKey, s)
 	return s, nil
 }

@@ -132,9 +132,11 @@ const selectorKeysQuery = "selector-keys"
 // selectorKeyShares: one per label key that a term (required or preferred,
 // affinity or anti-affinity) of a pod on the node selects on. The key rides
 // in the domain's key; the sum's keys are then the label keys in use. Keys
-// of required anti-affinity terms ride with the value requiredAntiMark too,
-// since they alone decide which pods the existing-anti query tells apart.
-// A pod whose terms can add weight in Score adds one scoringMark.
+// of required anti-affinity terms ride with the value requiredAntiMark
+// instead, since they alone decide which pods the existing-anti query tells
+// apart. What a term reads of namespaces rides the same way (see
+// classes.go). A pod whose terms can add weight in Score adds one
+// scoringMark.
 var selectorKeyShares = countRule{
 	pods: fwk.NodeInfo.GetPodsWithAffinity,
 	pod: func(p fwk.PodInfo, _ *v1.Node, out []share) []share {
@@ -146,6 +148,7 @@ var selectorKeyShares = countRule{
 			for _, r := range reqs {
 				out = append(out, share{domain{key: r.Key(), value: value}, 1})
 			}
+			out = namespaceShares(out, t, value)
 		}
 		for _, t := range p.GetRequiredAffinityTerms() {
 			add(&t, "")

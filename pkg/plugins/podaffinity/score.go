@@ -103,7 +103,7 @@ func (pl *PodAffinity) scoreExisting(ctx context.Context, cs fwk.CycleState, sc 
 	if err != nil {
 		return nil, err
 	}
-	key, err := scoreQueryKey(sc, keys.all)
+	key, err := scoreQueryKey(sc, keys)
 	if err != nil {
 		return nil, err
 	}
