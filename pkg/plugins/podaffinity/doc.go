@@ -14,7 +14,8 @@
 //   - score.go: PreScore asks the index for each node's total weight of the
 //     terms relating the pod to existing pods; Score returns a node's total,
 //     NormalizeScore scales them.
-//   - keys.go: what identifies a query, so that equal keys mean equal counts.
+//   - keys.go: what identifies a query, so that equal keys mean equal counts;
+//     classes.go which namespaces existing terms answer alike.
 //   - index.go: the queries' views, kept across cycles.
 //   - feed.go: which nodes changed since each view's last refresh, from one
 //     walk of the node list per cycle.
