@@ -126,8 +126,8 @@ func (pl *PodAffinity) resolveAll(terms []fwk.AffinityTerm) error {
 // both need it; the cycle computes it once.
 type selectorKeysState struct {
 	all, requiredAnti []string
-	// allNamespaces and antiNamespaces are nil when no term reads the
-	// namespace beyond its name's absence from every set.
+	// allNamespaces and antiNamespaces are nil when no term names a
+	// namespace or reads a namespace label: every namespace is then alike.
 	allNamespaces, antiNamespaces *namespaceClasses
 	scoring                       bool
 }
