@@ -303,12 +303,7 @@ func writeTable(w io.Writer, res Results) error {
 // plugin ran, its once-per-cycle work per profile: the part of a cycle that
 // can grow with the pods already placed.
 func writeAffinityTable(w io.Writer, res Results) error {
-	var rows []Result
-	for _, r := range res.Results {
-		if len(r.AffinityMillis) > 0 {
-			rows = append(rows, r)
-		}
-	}
+	rows := affinityRows(res)
 	if len(rows) == 0 {
 		return nil
 	}
@@ -343,6 +338,18 @@ func writeAffinityTable(w io.Writer, res Results) error {
 		}
 	}
 	return nil
+}
+
+// affinityRows are the results that timed the inter-pod affinity plugin on
+// its own; results collected before that was recorded have none.
+func affinityRows(res Results) []Result {
+	var rows []Result
+	for _, r := range res.Results {
+		if len(r.AffinityMillis) > 0 {
+			rows = append(rows, r)
+		}
+	}
+	return rows
 }
 
 func rounds(r Result) int {

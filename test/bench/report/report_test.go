@@ -79,3 +79,28 @@ func TestCombineTakesMedianOfRounds(t *testing.T) {
 		t.Errorf("table:\n%s\nlacks %q", out.String(), want)
 	}
 }
+
+func TestPageDescribesOnlyTablesItHas(t *testing.T) {
+	const second = "The second table is the inter-pod affinity plugin alone"
+	base := Result{Workload: "PodAffinity", Size: "500Nodes", Throughput: map[string]float64{"default": 100, "placement": 250}}
+	withAffinity := base
+	withAffinity.AffinityMillis = map[string]map[string]float64{"placement": {"PreFilter": 0.2}}
+	for _, tc := range []struct {
+		name   string
+		result Result
+		want   bool
+	}{
+		{"results from before the plugin was timed alone", base, false},
+		{"results with the plugin's own times", withAffinity, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := string(page(Results{Results: []Result{tc.result}}, "docs"))
+			if strings.Contains(got, second) != tc.want {
+				t.Errorf("page mentions the second table: %v, want %v:\n%s", !tc.want, tc.want, got)
+			}
+			if strings.Contains(got, "Inter-pod affinity plugin, once per cycle") != tc.want {
+				t.Errorf("page has the second table: %v, want %v", !tc.want, tc.want)
+			}
+		})
+	}
+}
