@@ -21,7 +21,7 @@ LDFLAGS   := -X github.com/kube-placement/placement-scheduler/pkg/version.Versio
 # count, not a duration: Go 1.26's fuzz coordinator can report a spurious
 # "context deadline exceeded" when a duration runs out (go.dev/issue/75804).
 FUZZTIME  ?= 3000x
-PKGS      := ./pkg/... ./cmd/... ./internal/... ./manifests/... ./hack/... ./test/bench/report/...
+PKGS      := ./pkg/... ./cmd/... ./internal/... ./manifests/... ./hack/... ./test/bench/...
 
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # The linter runs from the module proxy at a pinned version, outside go.mod;

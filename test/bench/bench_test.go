@@ -1,7 +1,3 @@
-// Package bench runs upstream's scheduler_perf harness on our workloads, each
-// once with the default profile (in-tree plugins) and once with
-// placement-scheduler's, in the same run. `make bench` drives it and turns the
-// results into a table and docs/benchmarks.md (see ./report).
 package bench
 
 import (
@@ -50,7 +46,11 @@ func BenchmarkPerfSchedulingPlacement(b *testing.B) {
 	}
 	configs[FastPath] = configs[Default]
 	workloads := writeFile(b, dir, "workloads.yaml", bothProfiles(b, configs))
-	perf.RunBenchmarkPerfScheduling(b, workloads, "placement", plugins.Registry())
+	registry, err := timed(plugins.Registry())
+	if err != nil {
+		b.Fatal(err)
+	}
+	perf.RunBenchmarkPerfScheduling(b, workloads, "placement", registry)
 }
 
 const defaultConfig = `apiVersion: kubescheduler.config.k8s.io/v1
@@ -123,7 +123,7 @@ func bothProfiles(b *testing.B, configs map[string]string) []byte {
 			if profile == FastPath {
 				c["featureGates"] = map[string]bool{"InterPodAffinityHostnameFastPath": true}
 			}
-			c["metricsCollectorConfig"] = pluginMetrics()
+			c["metricsCollectorConfig"] = pluginMetrics(measuredNamespaces(tc))
 			out = append(out, c)
 		}
 	}
@@ -135,8 +135,9 @@ func bothProfiles(b *testing.B, configs map[string]string) []byte {
 }
 
 // pluginMetrics samples the execution times of our plugins and of the
-// in-tree plugins they replace.
-func pluginMetrics() map[string]any {
+// in-tree plugins they replace, and collects CycleMetric for the pods in
+// namespaces.
+func pluginMetrics(namespaces []string) map[string]any {
 	var names []string
 	for name := range plugins.Registry() {
 		names = append(names, name)
@@ -147,7 +148,7 @@ func pluginMetrics() map[string]any {
 		}
 	}
 	slices.Sort(names)
-	return map[string]any{"metrics": map[string]any{
+	collected := map[string]any{
 		"scheduler_plugin_execution_duration_seconds": []map[string]any{
 			{"label": "plugin", "values": names},
 			{"label": "extension_point", "values": []string{"PreFilter", "Filter", "PreScore", "Score"}},
@@ -155,7 +156,14 @@ func pluginMetrics() map[string]any {
 		"scheduler_scheduling_attempt_duration_seconds": []map[string]any{
 			{"label": "result", "values": []string{"scheduled"}},
 		},
-	}}
+	}
+	if len(namespaces) > 0 {
+		collected[CycleMetric] = []map[string]any{
+			{"label": "extension_point", "values": []string{"PreFilter", "PreScore"}},
+			{"label": "namespace", "values": namespaces},
+		}
+	}
+	return map[string]any{"metrics": collected}
 }
 
 func writeFile(b *testing.B, dir, name string, data any) string {

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kube-placement/placement-scheduler/test/bench"
 )
 
 // dataItems is the JSON scheduler_perf writes to -data-items-dir.
@@ -45,6 +47,13 @@ type Result struct {
 	AffinityMillis map[string]map[string]float64 `json:"affinityMillis,omitempty"`
 	// affinityRounds holds each round's AffinityMillis while combining.
 	affinityRounds map[string]map[string][]float64
+	// CycleMillis is PlacementPodAffinity's once-per-cycle extension points
+	// timed at every measured pod (test/bench's CycleMetric): "PreFilter",
+	// "PreScore" (mean ms), "PreFilter p50", "PreFilter p99", "PreScore p50",
+	// "PreScore p99"; the median over rounds.
+	CycleMillis map[string]float64 `json:"cycleMillis,omitempty"`
+	// cycleRounds holds each round's CycleMillis while combining.
+	cycleRounds map[string][]float64
 }
 
 // Ratio is placement's throughput over default's; 0 when unknown.
@@ -149,7 +158,7 @@ func combine(rounds [][]Result) []Result {
 			m := byKey[key]
 			if m == nil {
 				m = &Result{Workload: r.Workload, Size: r.Size, Throughput: map[string]float64{}, Rounds: map[string][]float64{}, PluginMillis: map[string]map[string]float64{},
-					affinityRounds: map[string]map[string][]float64{}}
+					affinityRounds: map[string]map[string][]float64{}, cycleRounds: map[string][]float64{}}
 				byKey[key], n[key] = m, map[string]int{}
 				keys = append(keys, key)
 			}
@@ -163,6 +172,9 @@ func combine(rounds [][]Result) []Result {
 				for point, v := range points {
 					m.affinityRounds[profile][point] = append(m.affinityRounds[profile][point], v)
 				}
+			}
+			for point, v := range r.CycleMillis {
+				m.cycleRounds[point] = append(m.cycleRounds[point], v)
 			}
 			for profile, points := range r.PluginMillis {
 				if m.PluginMillis[profile] == nil {
@@ -196,6 +208,13 @@ func combine(rounds [][]Result) []Result {
 			}
 		}
 		m.affinityRounds = nil
+		for point, vs := range m.cycleRounds {
+			if m.CycleMillis == nil {
+				m.CycleMillis = map[string]float64{}
+			}
+			m.CycleMillis[point] = median(vs)
+		}
+		m.cycleRounds = nil
 		out = append(out, *m)
 	}
 	return out
@@ -233,6 +252,14 @@ func collect(items dataItems) []Result {
 			keys = append(keys, key)
 		}
 		switch {
+		case it.Labels["Metric"] == bench.CycleMetric && profile == "placement":
+			if r.CycleMillis == nil {
+				r.CycleMillis = map[string]float64{}
+			}
+			point := it.Labels["extension_point"]
+			r.CycleMillis[point] = toMillis(it.Data["Average"], it.Unit)
+			r.CycleMillis[point+" p50"] = toMillis(it.Data["Perc50"], it.Unit)
+			r.CycleMillis[point+" p99"] = toMillis(it.Data["Perc99"], it.Unit)
 		case it.Labels["Metric"] == "SchedulingThroughput":
 			r.Throughput[profile] = it.Data["Average"]
 		case it.Labels["Metric"] == "scheduler_plugin_execution_duration_seconds" && placementPlugins[it.Labels["plugin"]]:
@@ -296,7 +323,10 @@ func writeTable(w io.Writer, res Results) error {
 			return err
 		}
 	}
-	return writeAffinityTable(w, res)
+	if err := writeAffinityTable(w, res); err != nil {
+		return err
+	}
+	return writeCycleTable(w, res)
 }
 
 // writeAffinityTable lists, for the workloads where an inter-pod affinity
@@ -346,6 +376,44 @@ func affinityRows(res Results) []Result {
 	var rows []Result
 	for _, r := range res.Results {
 		if len(r.AffinityMillis) > 0 {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+// writeCycleTable lists, for the workloads where our inter-pod affinity
+// plugin was timed at every measured pod, its once-per-cycle work.
+func writeCycleTable(w io.Writer, res Results) error {
+	rows := cycleRows(res)
+	if len(rows) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nPlacementPodAffinity at every measured pod's cycle, ms:")
+	fmt.Fprintln(w, "\n| workload | size | PreFilter mean | PreFilter p50 | PreFilter p99 | PreScore mean | PreScore p50 | PreScore p99 | PreFilter + PreScore mean |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range rows {
+		cell := func(point string) string {
+			if v, ok := r.CycleMillis[point]; ok {
+				return fmt.Sprintf("%.3f", v)
+			}
+			return "–"
+		}
+		if _, err := fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %.3f |\n", r.Workload, r.Size,
+			cell("PreFilter"), cell("PreFilter p50"), cell("PreFilter p99"), cell("PreScore"), cell("PreScore p50"), cell("PreScore p99"),
+			r.CycleMillis["PreFilter"]+r.CycleMillis["PreScore"]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cycleRows are the results that timed our inter-pod affinity plugin at
+// every measured pod; results collected before test/bench did have none.
+func cycleRows(res Results) []Result {
+	var rows []Result
+	for _, r := range res.Results {
+		if len(r.CycleMillis) > 0 {
 			rows = append(rows, r)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/kube-placement/placement-scheduler/test/bench"
 )
 
 func TestCollectAndTable(t *testing.T) {
@@ -26,6 +28,8 @@ func TestCollectAndTable(t *testing.T) {
 	add("B/PodAffinity_placement/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "NodeResourcesFit", "extension_point": "Filter"}, map[string]float64{"Average": 9})
 	add("B/PodAffinity_placement/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "PlacementPodAffinity", "extension_point": "PreFilter"}, map[string]float64{"Average": 0.2, "Perc99": 1.5})
 	add("B/PodAffinity_default/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "InterPodAffinity", "extension_point": "PreScore"}, map[string]float64{"Average": 2, "Perc99": 9})
+	add("B/PodAffinity_placement/500Nodes/sched-1", bench.CycleMetric, "ms", map[string]string{"extension_point": "PreFilter", "namespace": "sched-1"}, map[string]float64{"Average": 0.3, "Perc50": 0.25, "Perc99": 2})
+	add("B/PodAffinity_placement/500Nodes/sched-1", bench.CycleMetric, "ms", map[string]string{"extension_point": "PreScore", "namespace": "sched-1"}, map[string]float64{"Average": 0.1, "Perc50": 0.05, "Perc99": 0.5})
 
 	res := Results{Results: collect(items)}
 	if len(res.Results) != 1 {
@@ -48,6 +52,9 @@ func TestCollectAndTable(t *testing.T) {
 	if want := "| PodAffinity | 500Nodes | – → 0.200 | – → 1.500 | 2.000 → – | 9.000 → – | 2.000 → 0.200 |"; !strings.Contains(out.String(), want) {
 		t.Errorf("table:\n%s\nlacks the affinity row %q", out.String(), want)
 	}
+	if want := "| PodAffinity | 500Nodes | 0.300 | 0.250 | 2.000 | 0.100 | 0.050 | 0.500 | 0.400 |"; !strings.Contains(out.String(), want) {
+		t.Errorf("table:\n%s\nlacks the every-cycle row %q", out.String(), want)
+	}
 	if svg := string(chart(res)); !strings.Contains(svg, "PodAffinity (500Nodes)") || !strings.HasPrefix(svg, "<svg") {
 		t.Errorf("chart lacks the workload:\n%s", svg)
 	}
@@ -58,7 +65,8 @@ func TestCombineTakesMedianOfRounds(t *testing.T) {
 		return []Result{{Workload: "PodAntiAffinity", Size: "5000Nodes",
 			Throughput:     map[string]float64{"default": def, "placement": placement, FastPath: fast},
 			PluginMillis:   map[string]map[string]float64{"placement": {"Filter": placement / 100}},
-			AffinityMillis: map[string]map[string]float64{"placement": {"PreFilter": placement / 1000}}}}
+			AffinityMillis: map[string]map[string]float64{"placement": {"PreFilter": placement / 1000}},
+			CycleMillis:    map[string]float64{"PreFilter p99": placement / 100}}}
 	}
 	res := Results{Results: combine([][]Result{round(80, 300, 150), round(70, 200, 140), round(90, 250, 160)})}
 	r := res.Results[0]
@@ -71,6 +79,9 @@ func TestCombineTakesMedianOfRounds(t *testing.T) {
 	if got := r.AffinityMillis["placement"]["PreFilter"]; got != 0.25 {
 		t.Errorf("median affinity PreFilter ms = %v, want 0.25", got)
 	}
+	if got := r.CycleMillis["PreFilter p99"]; got != 2.5 {
+		t.Errorf("median every-cycle PreFilter p99 ms = %v, want 2.5", got)
+	}
 	var out bytes.Buffer
 	if err := writeTable(&out, res); err != nil {
 		t.Fatal(err)
@@ -81,25 +92,33 @@ func TestCombineTakesMedianOfRounds(t *testing.T) {
 }
 
 func TestPageDescribesOnlyTablesItHas(t *testing.T) {
-	const second = "The second table is the inter-pod affinity plugin alone"
 	base := Result{Workload: "PodAffinity", Size: "500Nodes", Throughput: map[string]float64{"default": 100, "placement": 250}}
 	withAffinity := base
 	withAffinity.AffinityMillis = map[string]map[string]float64{"placement": {"PreFilter": 0.2}}
+	withCycles := withAffinity
+	withCycles.CycleMillis = map[string]float64{"PreFilter": 0.3}
+	tables := []struct{ description, heading string }{
+		{"The second table is the inter-pod affinity plugin alone", "Inter-pod affinity plugin, once per cycle"},
+		{"The last table is PlacementPodAffinity timed by the benchmark itself", "PlacementPodAffinity at every measured pod's cycle"},
+	}
 	for _, tc := range []struct {
 		name   string
 		result Result
-		want   bool
+		want   []bool // per table
 	}{
-		{"results from before the plugin was timed alone", base, false},
-		{"results with the plugin's own times", withAffinity, true},
+		{"results from before the plugin was timed alone", base, []bool{false, false}},
+		{"results with the plugin's own times", withAffinity, []bool{true, false}},
+		{"results with every measured cycle timed", withCycles, []bool{true, true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := string(page(Results{Results: []Result{tc.result}}, "docs"))
-			if strings.Contains(got, second) != tc.want {
-				t.Errorf("page mentions the second table: %v, want %v:\n%s", !tc.want, tc.want, got)
-			}
-			if strings.Contains(got, "Inter-pod affinity plugin, once per cycle") != tc.want {
-				t.Errorf("page has the second table: %v, want %v", !tc.want, tc.want)
+			for i, table := range tables {
+				if strings.Contains(got, table.description) != tc.want[i] {
+					t.Errorf("page describes %q: %v, want %v:\n%s", table.heading, !tc.want[i], tc.want[i], got)
+				}
+				if strings.Contains(got, table.heading) != tc.want[i] {
+					t.Errorf("page has the table %q: %v, want %v", table.heading, !tc.want[i], tc.want[i])
+				}
 			}
 		})
 	}
