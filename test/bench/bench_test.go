@@ -95,12 +95,8 @@ func bothProfiles(b *testing.B, configs map[string]string) []byte {
 			b.Fatalf("%s=%q: %v", roundEnv, v, err)
 		}
 	}
-	raw, err := os.ReadFile("workloads.yaml")
+	cases, err := readWorkloads()
 	if err != nil {
-		b.Fatal(err)
-	}
-	var cases []map[string]any
-	if err := yaml.Unmarshal(raw, &cases); err != nil {
 		b.Fatal(err)
 	}
 	var out []map[string]any
@@ -132,6 +128,19 @@ func bothProfiles(b *testing.B, configs map[string]string) []byte {
 		b.Fatal(err)
 	}
 	return data
+}
+
+// readWorkloads returns the test cases of workloads.yaml.
+func readWorkloads() ([]map[string]any, error) {
+	raw, err := os.ReadFile("workloads.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var cases []map[string]any
+	if err := yaml.Unmarshal(raw, &cases); err != nil {
+		return nil, fmt.Errorf("workloads.yaml: %w", err)
+	}
+	return cases, nil
 }
 
 // pluginMetrics samples the execution times of our plugins and of the

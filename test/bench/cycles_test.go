@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -26,7 +25,6 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/queuesort"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	schedmetrics "k8s.io/kubernetes/pkg/scheduler/metrics"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/podaffinity"
@@ -188,12 +186,8 @@ func TestTimedKeepsExtensionPointsAndTimesEveryCall(t *testing.T) {
 }
 
 func TestMeasuredNamespaces(t *testing.T) {
-	raw, err := os.ReadFile("workloads.yaml")
+	cases, err := readWorkloads()
 	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []map[string]any
-	if err := yaml.Unmarshal(raw, &cases); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range cases {

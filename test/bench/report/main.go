@@ -333,49 +333,53 @@ func writeTable(w io.Writer, res Results) error {
 // plugin ran, its once-per-cycle work per profile: the part of a cycle that
 // can grow with the pods already placed.
 func writeAffinityTable(w io.Writer, res Results) error {
-	rows := affinityRows(res)
-	if len(rows) == 0 {
-		return nil
-	}
-	fmt.Fprintln(w, "\nInter-pod affinity plugin, once per cycle, ms (default → ours; fast path in brackets where it ran):")
-	fmt.Fprintln(w, "\n| workload | size | PreFilter mean | PreFilter p99 | PreScore mean | PreScore p99 | PreFilter + PreScore mean |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
-	for _, r := range rows {
-		cell := func(point string) string {
-			get := func(profile string) string {
-				v, ok := r.AffinityMillis[profile][point]
-				if !ok {
-					return "–"
+	columns := []string{"PreFilter mean", "PreFilter p99", "PreScore mean", "PreScore p99", "PreFilter + PreScore mean"}
+	return writeRows(w, "Inter-pod affinity plugin, once per cycle, ms (default → ours; fast path in brackets where it ran):",
+		columns, "---", affinityRows(res), func(r Result) []string {
+			cell := func(point string) string {
+				get := func(profile string) string {
+					v, ok := r.AffinityMillis[profile][point]
+					if !ok {
+						return "–"
+					}
+					return fmt.Sprintf("%.3f", v)
 				}
-				return fmt.Sprintf("%.3f", v)
+				out := get("default") + " → " + get("placement")
+				if _, ok := r.AffinityMillis[FastPath]; ok {
+					out += " (" + get(FastPath) + ")"
+				}
+				return out
 			}
-			out := get("default") + " → " + get("placement")
+			sum := func(profile string) float64 {
+				return r.AffinityMillis[profile]["PreFilter"] + r.AffinityMillis[profile]["PreScore"]
+			}
+			total := fmt.Sprintf("%.3f → %.3f", sum("default"), sum("placement"))
 			if _, ok := r.AffinityMillis[FastPath]; ok {
-				out += " (" + get(FastPath) + ")"
+				total += fmt.Sprintf(" (%.3f)", sum(FastPath))
 			}
-			return out
-		}
-		sum := func(profile string) float64 {
-			return r.AffinityMillis[profile]["PreFilter"] + r.AffinityMillis[profile]["PreScore"]
-		}
-		total := fmt.Sprintf("%.3f → %.3f", sum("default"), sum("placement"))
-		if _, ok := r.AffinityMillis[FastPath]; ok {
-			total += fmt.Sprintf(" (%.3f)", sum(FastPath))
-		}
-		if _, err := fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Workload, r.Size,
-			cell("PreFilter"), cell("PreFilter p99"), cell("PreScore"), cell("PreScore p99"), total); err != nil {
-			return err
-		}
-	}
-	return nil
+			return []string{cell("PreFilter"), cell("PreFilter p99"), cell("PreScore"), cell("PreScore p99"), total}
+		})
 }
 
 // affinityRows are the results that timed the inter-pod affinity plugin on
-// its own; results collected before that was recorded have none.
+// its own.
 func affinityRows(res Results) []Result {
+	return rowsWith(res, func(r Result) bool { return len(r.AffinityMillis) > 0 })
+}
+
+// cycleRows are the results that timed our inter-pod affinity plugin at
+// every measured pod.
+func cycleRows(res Results) []Result {
+	return rowsWith(res, func(r Result) bool { return len(r.CycleMillis) > 0 })
+}
+
+// rowsWith are the results that have a table's figures; results collected
+// before a figure was recorded have none, and their page leaves the table
+// and its description out.
+func rowsWith(res Results, has func(Result) bool) []Result {
 	var rows []Result
 	for _, r := range res.Results {
-		if len(r.AffinityMillis) > 0 {
+		if has(r) {
 			rows = append(rows, r)
 		}
 	}
@@ -385,39 +389,35 @@ func affinityRows(res Results) []Result {
 // writeCycleTable lists, for the workloads where our inter-pod affinity
 // plugin was timed at every measured pod, its once-per-cycle work.
 func writeCycleTable(w io.Writer, res Results) error {
-	rows := cycleRows(res)
+	points := []string{"PreFilter", "PreFilter p50", "PreFilter p99", "PreScore", "PreScore p50", "PreScore p99"}
+	columns := []string{"PreFilter mean", "PreFilter p50", "PreFilter p99", "PreScore mean", "PreScore p50", "PreScore p99", "PreFilter + PreScore mean"}
+	return writeRows(w, "PlacementPodAffinity at every measured pod's cycle, ms:", columns, "---:", cycleRows(res), func(r Result) []string {
+		var cells []string
+		for _, point := range points {
+			cell := "–"
+			if v, ok := r.CycleMillis[point]; ok {
+				cell = fmt.Sprintf("%.3f", v)
+			}
+			cells = append(cells, cell)
+		}
+		return append(cells, fmt.Sprintf("%.3f", r.CycleMillis["PreFilter"]+r.CycleMillis["PreScore"]))
+	})
+}
+
+// writeRows writes a table headed by caption, a row per result: its
+// workload and size, then cells(r) under columns (each aligned as align
+// says). It writes nothing when there are no rows.
+func writeRows(w io.Writer, caption string, columns []string, align string, rows []Result, cells func(Result) []string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	fmt.Fprintln(w, "\nPlacementPodAffinity at every measured pod's cycle, ms:")
-	fmt.Fprintln(w, "\n| workload | size | PreFilter mean | PreFilter p50 | PreFilter p99 | PreScore mean | PreScore p50 | PreScore p99 | PreFilter + PreScore mean |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(w, "\n%s\n\n| workload | size | %s |\n|---|---|%s\n", caption, strings.Join(columns, " | "), strings.Repeat(align+"|", len(columns)))
 	for _, r := range rows {
-		cell := func(point string) string {
-			if v, ok := r.CycleMillis[point]; ok {
-				return fmt.Sprintf("%.3f", v)
-			}
-			return "–"
-		}
-		if _, err := fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %.3f |\n", r.Workload, r.Size,
-			cell("PreFilter"), cell("PreFilter p50"), cell("PreFilter p99"), cell("PreScore"), cell("PreScore p50"), cell("PreScore p99"),
-			r.CycleMillis["PreFilter"]+r.CycleMillis["PreScore"]); err != nil {
+		if _, err := fmt.Fprintf(w, "| %s | %s | %s |\n", r.Workload, r.Size, strings.Join(cells(r), " | ")); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// cycleRows are the results that timed our inter-pod affinity plugin at
-// every measured pod; results collected before test/bench did have none.
-func cycleRows(res Results) []Result {
-	var rows []Result
-	for _, r := range res.Results {
-		if len(r.CycleMillis) > 0 {
-			rows = append(rows, r)
-		}
-	}
-	return rows
 }
 
 func rounds(r Result) int {
