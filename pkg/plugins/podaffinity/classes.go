@@ -96,34 +96,24 @@ type namespaceClasses struct {
 // classVersions draws the versions of non-empty contents.
 var classVersions atomic.Uint64
 
-// class is what the terms can tell of namespace ns with labels nsLabels: which
-// of the sets hold it, and its labels under the keys. Namespaces with equal
-// classes (under one version) are alike to every term.
-type class struct {
-	Version uint64            `json:"v"`
-	In      []int             `json:"in,omitempty"`
-	Labels  map[string]string `json:"labels,omitempty"`
-}
-
-func (c *namespaceClasses) class(ns string, nsLabels labels.Set) class {
+// writeClass writes to k what the terms can tell of namespace ns with
+// labels nsLabels: the version, which of the sets hold it, and its labels
+// under the keys. Namespaces with equal classes (under one version) are alike
+// to every term. No classes (nil) are written as empty content: every
+// namespace is then alike.
+func (c *namespaceClasses) writeClass(k *keyBuilder, ns string, nsLabels labels.Set) {
 	if c == nil {
-		return class{}
+		c = &namespaceClasses{}
 	}
-	out := class{Version: c.version}
+	k.uint(c.version)
 	for i, names := range c.names {
 		if names.Has(ns) {
-			out.In = append(out.In, i)
+			k.uint(uint64(i) + 1)
 		}
 	}
-	for _, k := range c.labelKeys {
-		if v, ok := nsLabels[k]; ok {
-			if out.Labels == nil {
-				out.Labels = map[string]string{}
-			}
-			out.Labels[k] = v
-		}
-	}
-	return out
+	// 0 ends the list of sets: each set was written as its position plus one.
+	k.uint(0)
+	k.labelsUnder(nsLabels, c.labelKeys)
 }
 
 // classCache keeps the last namespaceClasses of each kind, so that a cycle

@@ -139,10 +139,7 @@ func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *
 	if err != nil {
 		return err
 	}
-	key, err := identityKey("existing-anti", s.pod, s.nsLabels, keys.requiredAnti, keys.antiNamespaces)
-	if err != nil {
-		return err
-	}
+	key := identityKey("existing-anti", s.pod, s.nsLabels, keys.requiredAnti, keys.antiNamespaces)
 	// The anti-affinity counts are also read per node (see total): Filter
 	// then looks at no label of the node.
 	existingAnti, perNode, err := pl.ask(ctx, cs, key, antiNodes, existingAntiShares(s.pod, s.nsLabels), byDomain|byNode)

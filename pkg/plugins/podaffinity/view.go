@@ -90,7 +90,10 @@ type view struct {
 	layout, epoch uint64
 	// totals is set for views published byNode; base and over for views
 	// published byDomain.
-	totals    *totals
+	totals *totals
+	// pending is, during a refresh, how much each domain's sum has changed
+	// and the totals have not yet taken (see addPending).
+	pending   domainCounts
 	sums      *domainSums
 	perNode   *nodeTotals
 	published bool
@@ -105,7 +108,7 @@ type view struct {
 func newView(count countRule, f forms) *view {
 	v := &view{count: count, sum: domainCounts{}, keyRefs: map[string]int{}}
 	if f&byNode != 0 {
-		v.totals = newTotals()
+		v.totals, v.pending = newTotals(), domainCounts{}
 	}
 	if f&byDomain != 0 {
 		v.over = domainCounts{}
@@ -119,7 +122,7 @@ func (v *view) apply(shares []share, sign int64) {
 			delete(v.sum, s.d)
 		}
 		if v.totals != nil {
-			v.totals.add(s.d, sign*s.n)
+			v.pending[s.d] += sign * s.n
 		}
 		if v.over != nil {
 			if v.over[s.d] += sign * s.n; v.over[s.d] == 0 {
@@ -179,6 +182,9 @@ func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, f *feed) {
 	v.reused += len(nodes) - len(changed)
 	if v.recount(ctx, p, nodes, changed) {
 		dirty = true
+	}
+	if v.totals != nil {
+		v.addPending()
 	}
 	v.epoch = f.epoch
 	if v.keysMoved {
@@ -280,6 +286,26 @@ func (v *view) realign(nodes []fwk.NodeInfo, slots []slot, gens []int64) bool {
 		drop(j)
 	}
 	return dropped
+}
+
+// addPending hands the totals each domain's net change since the last
+// refresh. A change of a domain's sum is added to every node bound to it (a
+// zone: a third of the cluster, say), and a recount takes a node's old
+// shares off before it puts the new ones on; the net change, once per
+// domain, walks those nodes once instead of twice per changed node.
+func (v *view) addPending() {
+	for d, n := range v.pending {
+		if n != 0 {
+			v.totals.add(d, n)
+		}
+	}
+	// A refresh that counted every node leaves a map as large as the
+	// domains; keep only a small one between refreshes.
+	if len(v.pending) > 64 {
+		v.pending = domainCounts{}
+	} else {
+		clear(v.pending)
+	}
 }
 
 func (v *view) publish() {
