@@ -150,7 +150,7 @@ func countOnce(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo, co
 		if node == nil {
 			continue
 		}
-		total := &totals[i/pageLen][i%pageLen]
+		total := &totals.pages[i/pageLen][i%pageLen]
 		for _, k := range keys {
 			if v, ok := node.Labels[k]; ok {
 				*total += sum[domain{k, v}]

@@ -26,40 +26,79 @@ import (
 // are kept in pages instead: a publication shares them, and the first write
 // to a page after a publication copies that page alone. A cycle that placed
 // one pod changes one node's hostname domain: one page.
+//
+// A domain that many nodes share (a zone: a third of the cluster, say) would
+// make every change of its sum a write to each of those nodes' totals, and
+// a copy of every page they are on. Such a cell is wide: its sum is kept
+// apart, published as a short list, and each node bound to it holds its
+// index; a node's total is then its page entry plus its wide cell's sum. A
+// node has at most one wide cell; any other cell it is bound to is written
+// to its page as before.
 
 // pageLen is the number of nodes a page of totals holds.
 const pageLen = 512
 
 type page [pageLen]int64
 
-// perNode is each node's total by position: pages no one writes any more.
-type perNode []*page
+// wideAt is the number of nodes from which a cell is wide: a smaller one
+// is cheaper written to each node than read apart in Score and Filter.
+const wideAt = 16
 
-func newPerNode(nodes int) perNode {
-	p := make(perNode, (nodes+pageLen-1)/pageLen)
-	for k := range p {
-		p[k] = new(page)
-	}
-	return p
+// perNode is each node's total by position, as published; no one writes
+// any of it any more.
+type perNode struct {
+	pages []*page
+	// wide is, by position, 1 + the index in wideSums of the node's wide
+	// cell, or 0; nil when no cell is wide.
+	wide     []int32
+	wideSums []int64
 }
 
-func (p perNode) at(i int32) int64 { return p[i/pageLen][i%pageLen] }
+func newPerNode(nodes int) perNode {
+	pages := make([]*page, (nodes+pageLen-1)/pageLen)
+	for k := range pages {
+		pages[k] = new(page)
+	}
+	return perNode{pages: pages}
+}
+
+func (p perNode) at(i int32) int64 {
+	n := p.pages[i/pageLen][i%pageLen]
+	if p.wide != nil {
+		if w := p.wide[i]; w > 0 {
+			n += p.wideSums[w-1]
+		}
+	}
+	return n
+}
 
 // cell is the running sum of one domain and the nodes bound to it.
 type cell struct {
 	n int64
-	// at are the positions of the nodes bound to the cell.
+	// at are the positions of the nodes bound to the cell whose totals hold
+	// its sum: all of them, but for a wide cell those holding it as their
+	// wide cell.
 	at []int32
+	// wide is 1 + the cell's index in wideSums, or 0.
+	wide int32
+	// bound counts, during a rebuild, the nodes bound to the cell.
+	bound int
 }
 
 type totals struct {
 	// keys are the topology keys the nodes' cells are bound for.
 	keys  []string
 	cells map[domain]*cell
-	// pages are each position's total; owned says which pages no
-	// publication holds, written in place; the others are copied first.
-	pages perNode
+	// pages are each position's total but its wide cell's; owned says
+	// which pages no publication holds, written in place; the others are
+	// copied first.
+	pages []*page
 	owned []bool
+	// wide and wideSums are as in perNode; the owned flags say no
+	// publication holds them. wide changes only when a node is rebound.
+	wide                 []int32
+	wideSums             []int64
+	wideOwned, sumsOwned bool
 	// pos maps each node of the view's list to its position; the feed's,
 	// shared by every view of one node list.
 	pos *positions
@@ -80,9 +119,37 @@ func (t *totals) cell(d domain) *cell {
 func (t *totals) add(d domain, n int64) {
 	c := t.cell(d)
 	c.n += n
+	if c.wide > 0 {
+		if !t.sumsOwned {
+			t.wideSums, t.sumsOwned = slices.Clone(t.wideSums), true
+		}
+		t.wideSums[c.wide-1] = c.n
+	}
 	for _, i := range c.at {
 		*t.total(i) += n
 	}
+}
+
+// setWide sets position i's wide cell (0: none).
+func (t *totals) setWide(i int32, w int32) {
+	if t.wide == nil || t.wide[i] == w {
+		return
+	}
+	if !t.wideOwned {
+		t.wide, t.wideOwned = slices.Clone(t.wide), true
+	}
+	t.wide[i] = w
+}
+
+// place binds position i to cell c: as its wide cell if c is wide and i has
+// none yet, else through its page total.
+func (t *totals) place(c *cell, i int32, total *int64) {
+	if c.wide > 0 && t.wide[i] == 0 {
+		t.setWide(i, c.wide)
+		return
+	}
+	c.at = append(c.at, i)
+	*total += c.n
 }
 
 // total returns where position i's total is kept, copying its page first if
@@ -97,10 +164,11 @@ func (t *totals) total(i int32) *int64 {
 }
 
 // publish returns the totals as they are; later changes copy the pages
-// they write.
+// they write, and the wide cells' lists.
 func (t *totals) publish() perNode {
 	clear(t.owned)
-	return slices.Clone(t.pages)
+	t.wideOwned, t.sumsOwned = false, false
+	return perNode{pages: slices.Clone(t.pages), wide: t.wide, wideSums: t.wideSums}
 }
 
 // rebuildAt is the share of changed nodes from which rebinding all of them
@@ -149,22 +217,39 @@ func (t *totals) rebind(ni fwk.NodeInfo, s *slot, i int32) bool {
 			c.at = c.at[:len(c.at)-1]
 		}
 	}
+	t.setWide(i, 0)
 	total := t.total(i)
 	*total = 0
 	for _, c := range fresh {
-		c.at = append(c.at, i)
-		*total += c.n
+		t.place(c, i, total)
 	}
 	s.cells = fresh
 	return true
 }
 
-// rebuild recomputes every cell's positions and every total from the slots.
+// rebuild recomputes every cell's positions, which cells are wide, and
+// every total from the slots.
 func (t *totals) rebuild(slots []slot) {
 	for _, c := range t.cells {
-		c.at = c.at[:0]
+		c.at, c.wide, c.bound = c.at[:0], 0, 0
 	}
-	t.pages = newPerNode(len(slots))
+	for i := range slots {
+		for _, c := range slots[i].cells {
+			c.bound++
+		}
+	}
+	t.wide, t.wideSums = nil, nil
+	for _, c := range t.cells {
+		if c.bound >= wideAt {
+			t.wideSums = append(t.wideSums, c.n)
+			c.wide = int32(len(t.wideSums))
+		}
+	}
+	if len(t.wideSums) > 0 {
+		t.wide = make([]int32, len(slots))
+	}
+	t.wideOwned, t.sumsOwned = true, true
+	t.pages = newPerNode(len(slots)).pages
 	t.owned = make([]bool, len(t.pages))
 	for k := range t.owned {
 		t.owned[k] = true
@@ -172,8 +257,7 @@ func (t *totals) rebuild(slots []slot) {
 	for i := range slots {
 		total := t.total(int32(i))
 		for _, c := range slots[i].cells {
-			c.at = append(c.at, int32(i))
-			*total += c.n
+			t.place(c, int32(i), total)
 		}
 	}
 }
