@@ -26,7 +26,8 @@
 //     on it.
 //   - rules.go: what one pod on one node contributes to each kind of query.
 //   - totals.go: per-node totals for Score and Filter, kept as the running
-//     sums of each node's domains change and published in shared pages.
+//     sums of each node's domains change and published in shared pages,
+//     with the sums of domains that many nodes share (zones) kept apart.
 //   - domains.go: the vocabulary — domains, counts per domain, shares.
 //   - hints.go and namespaces.go: which cluster events requeue a pending pod,
 //     and the namespace labels those events and namespaceSelectors read.
