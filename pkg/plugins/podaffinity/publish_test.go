@@ -134,3 +134,34 @@ func TestPublishedTotalsStayExact(t *testing.T) {
 		t.Errorf("%d pages copied in 300 cycles of %d pages", pagesCopied, len(tot.pages))
 	}
 }
+
+// TestTotalsKeepKeysThatGo: a topology key whose last share goes and comes
+// back (a pod with a term on it removed, then placed again) must not rebind
+// every node each time: the nodes stay bound for it, its cells at zero.
+func TestTotalsKeepKeysThatGo(t *testing.T) {
+	nodes := make([]fwk.NodeInfo, 50)
+	for i := range nodes {
+		ni := framework.NewNodeInfo()
+		ni.SetNode(st.MakeNode().Name(fmt.Sprintf("node-%d", i)).Label(v1.LabelHostname, fmt.Sprintf("node-%d", i)).Obj())
+		nodes[i] = ni
+	}
+	tot, slots, pos := newTotals(), make([]slot, len(nodes)), newPositions(nodes)
+	host := []string{v1.LabelHostname}
+	tot.update(nodes, pos, slots, nil, true, host)
+	tot.add(domain{v1.LabelHostname, "node-3"}, 1)
+	tot.update(nodes, pos, slots, nil, false, nil)
+	tot.add(domain{v1.LabelHostname, "node-3"}, -1)
+	pages := tot.pages
+	for _, keys := range [][]string{host, nil, host} {
+		if tot.update(nodes, pos, slots, nil, false, keys) {
+			t.Errorf("keys %v: the totals were rebuilt, though every node is bound for them", keys)
+		}
+	}
+	if &pages[0] != &tot.pages[0] {
+		t.Error("the pages were replaced")
+	}
+	tot.add(domain{v1.LabelHostname, "node-7"}, 2)
+	if got := tot.publish().at(7); got != 2 {
+		t.Errorf("node-7's total is %d after its hostname's count became 2", got)
+	}
+}

@@ -180,9 +180,17 @@ func rebuildAt(nodes int) int { return nodes/8 + 1 }
 func (t *totals) update(nodes []fwk.NodeInfo, pos *positions, slots []slot, changed []int, moved bool, keys []string) bool {
 	t.pos = pos
 	switch {
-	case !slices.Equal(keys, t.keys) || len(t.cells) > sweepAt(len(nodes), len(keys)):
-		t.keys = keys
-		t.sweep()
+	case len(t.cells) > sweepAt(len(nodes), len(t.keys)) || !containsAll(t.keys, keys):
+		// Nodes stay bound for a key after its last share goes: its
+		// cells are zero then, and a key that comes back (a pod with a
+		// term on it placed again) finds them bound. A new key binds every
+		// node; a sweep starts again from the view's keys.
+		if len(t.cells) > sweepAt(len(nodes), len(t.keys)) {
+			t.keys = keys
+			t.sweep()
+		} else {
+			t.keys = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(t.keys), keys...))))
+		}
 		for i := range slots {
 			slots[i].cells = t.bind(nodes[i], slots[i].cells[:0])
 		}
@@ -202,6 +210,16 @@ func (t *totals) update(nodes []fwk.NodeInfo, pos *positions, slots []slot, chan
 		}
 	}
 	return rebound
+}
+
+// containsAll reports whether every one of keys is in have.
+func containsAll(have, keys []string) bool {
+	for _, k := range keys {
+		if !slices.Contains(have, k) {
+			return false
+		}
+	}
+	return true
 }
 
 // rebind binds the node at position i anew; a node whose domains are the
