@@ -17,8 +17,10 @@ import (
 // The totals are kept up to date as the counts change: each domain's running
 // sum (a cell) lists the positions of the nodes bound to it, so a change of
 // the sum is added to those nodes' totals. A node is bound, from its labels
-// for the view's keys, whenever its generation moves (labels change only
-// with a new generation), and every node is rebound when the keys change.
+// for the keys bound, whenever its generation moves (labels change only
+// with a new generation), and every node is rebound when a key comes that
+// is not bound yet. A key whose last share goes stays bound: its cells are
+// zero, so the totals are the same, and a key that comes back costs nothing.
 // Invariant: the total at position i is the sum of the cells bound to i.
 //
 // A publication must not change, and copying every node's total to publish
