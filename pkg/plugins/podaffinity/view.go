@@ -289,10 +289,11 @@ func (v *view) realign(nodes []fwk.NodeInfo, slots []slot, gens []int64) bool {
 }
 
 // addPending hands the totals each domain's net change since the last
-// refresh. A change of a domain's sum is added to every node bound to it (a
-// zone: a third of the cluster, say), and a recount takes a node's old
-// shares off before it puts the new ones on; the net change, once per
-// domain, walks those nodes once instead of twice per changed node.
+// refresh. A change of a domain's sum is added to every node bound to it
+// through its page total (all of them but those holding a wide cell, see
+// totals.go), and a recount takes a node's old shares off before it puts
+// the new ones on; the net change, once per domain, walks those nodes once
+// instead of twice per changed node.
 func (v *view) addPending() {
 	for d, n := range v.pending {
 		if n != 0 {
