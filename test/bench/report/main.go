@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -216,6 +218,40 @@ func combine(rounds [][]Result) []Result {
 		}
 		m.cycleRounds = nil
 		out = append(out, *m)
+	}
+	orderSizes(out)
+	return out
+}
+
+// orderSizes keeps the workloads in the order they first ran and lists each
+// one's sizes smallest first: the harness runs a workload's sizes in whatever
+// order its profiles alternate, and a table read top to bottom should show how
+// a workload scales.
+func orderSizes(results []Result) {
+	first := map[string]int{}
+	for i, r := range results {
+		if _, ok := first[r.Workload]; !ok {
+			first[r.Workload] = i
+		}
+	}
+	sort.SliceStable(results, func(i, j int) bool {
+		a, b := results[i], results[j]
+		if a.Workload != b.Workload {
+			return first[a.Workload] < first[b.Workload]
+		}
+		return slices.Compare(sizeNumbers(a.Size), sizeNumbers(b.Size)) < 0
+	})
+}
+
+// sizeNumbers reads the counts in a size such as "5000Nodes_1000InitPods"
+// (5000, 1000), so that 10000 sorts after 5000.
+func sizeNumbers(size string) []int {
+	var out []int
+	for _, part := range strings.Split(size, "_") {
+		digits := strings.TrimRightFunc(part, func(r rune) bool { return r < '0' || r > '9' })
+		if n, err := strconv.Atoi(digits); err == nil {
+			out = append(out, n)
+		}
 	}
 	return out
 }

@@ -91,6 +91,33 @@ func TestCombineTakesMedianOfRounds(t *testing.T) {
 	}
 }
 
+func TestCombineListsSizesSmallestFirst(t *testing.T) {
+	result := func(workload, size string) Result {
+		return Result{Workload: workload, Size: size, Throughput: map[string]float64{"default": 1, "placement": 2}}
+	}
+	ran := []Result{
+		result("SchedulingBasic", "5000Nodes_1000InitPods"),
+		result("Preferred", "5000Nodes_5000InitPods"),
+		result("Preferred", "5000Nodes_10000InitPods"),
+		result("SchedulingBasic", "500Nodes_1000InitPods"),
+		result("Preferred", "5000Nodes_1000InitPods"),
+	}
+	want := []string{
+		"SchedulingBasic/500Nodes_1000InitPods",
+		"SchedulingBasic/5000Nodes_1000InitPods",
+		"Preferred/5000Nodes_1000InitPods",
+		"Preferred/5000Nodes_5000InitPods",
+		"Preferred/5000Nodes_10000InitPods",
+	}
+	var got []string
+	for _, r := range combine([][]Result{ran}) {
+		got = append(got, r.Workload+"/"+r.Size)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("order = %v, want %v", got, want)
+	}
+}
+
 func TestPageDescribesOnlyTablesItHas(t *testing.T) {
 	base := Result{Workload: "PodAffinity", Size: "500Nodes", Throughput: map[string]float64{"default": 100, "placement": 250}}
 	withAffinity := base
