@@ -224,8 +224,9 @@ func combine(rounds [][]Result) []Result {
 }
 
 // orderSizes keeps the workloads in the order they first ran and lists each
-// one's sizes smallest first: the harness runs a workload's sizes in whatever
-// order its profiles alternate, and a table read top to bottom should show how
+// one's sizes smallest first: the harness runs a workload's sizes in the order
+// workloads.yaml happens to list them (PreferredPodAntiAffinity has 5,000
+// existing pods before 1,000), and a table read top to bottom should show how
 // a workload scales.
 func orderSizes(results []Result) {
 	first := map[string]int{}
