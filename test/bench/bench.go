@@ -13,3 +13,16 @@ package bench
 // exactly the measured pods' calls; scheduler_perf resets the registry
 // between workloads.
 const CycleMetric = "placement_bench_affinity_cycle_duration_seconds"
+
+// CPUMetric is the CPU time the benchmark process spent between one measured
+// pod's scheduling cycle and the next, labelled with the pods' namespace: its
+// mean is the process's CPU per measured pod (scheduler, in-process
+// apiserver and the harness's client; etcd runs as a process of its own and
+// is not counted). Pods/s swing with whatever else holds the two cores; CPU
+// time spent per pod moves far less, and it is the measure issue #16 set its
+// goals in.
+const CPUMetric = "placement_bench_cpu_per_pod_seconds"
+
+// CPUProbe is the name of the PreFilter plugin that records CPUMetric; the
+// benchmark enables it in every profile it runs.
+const CPUProbe = "PlacementBenchCPUProbe"

@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 func BenchmarkPerfSchedulingPlacement(b *testing.B) {
 	dir := b.TempDir()
 	configs := map[string]string{
-		Default:   writeFile(b, dir, "default.yaml", defaultConfig),
+		Default:   writeFile(b, dir, "default.yaml", defaultConfig(b)),
 		Placement: writeFile(b, dir, "placement.yaml", placementConfig(b)),
 	}
 	configs[FastPath] = configs[Default]
@@ -50,18 +50,30 @@ func BenchmarkPerfSchedulingPlacement(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	registry[CPUProbe] = newCPUProbe
 	perf.RunBenchmarkPerfScheduling(b, workloads, "placement", registry)
 }
 
-const defaultConfig = `apiVersion: kubescheduler.config.k8s.io/v1
-kind: KubeSchedulerConfiguration
-profiles:
-  - schedulerName: default-scheduler
-`
+// defaultConfig is the default profile, in-tree plugins only, plus the CPU
+// probe.
+func defaultConfig(b testing.TB) []byte {
+	profile := map[string]any{"schedulerName": "default-scheduler"}
+	withCPUProbe(profile)
+	out, err := yaml.Marshal(map[string]any{
+		"apiVersion": "kubescheduler.config.k8s.io/v1",
+		"kind":       "KubeSchedulerConfiguration",
+		"profiles":   []any{profile},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
 
 // placementConfig is the deployable configuration, with its profile renamed so
-// that the harness's pods (which name no scheduler) are ours to schedule.
-func placementConfig(b *testing.B) []byte {
+// that the harness's pods (which name no scheduler) are ours to schedule, plus
+// the CPU probe.
+func placementConfig(b testing.TB) []byte {
 	var cfg map[string]any
 	if err := yaml.Unmarshal(manifests.SchedulerConfig, &cfg); err != nil {
 		b.Fatal(err)
@@ -71,12 +83,31 @@ func placementConfig(b *testing.B) []byte {
 	if len(profiles) != 1 {
 		b.Fatalf("manifests/scheduler-config.yaml has %d profiles, want 1", len(profiles))
 	}
-	profiles[0].(map[string]any)["schedulerName"] = "default-scheduler"
+	profile := profiles[0].(map[string]any)
+	profile["schedulerName"] = "default-scheduler"
+	withCPUProbe(profile)
 	out, err := yaml.Marshal(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return out
+}
+
+// withCPUProbe adds the CPU probe to a profile's multiPoint plugins, after
+// the ones it has (with none listed, the default plugins run beside it).
+func withCPUProbe(profile map[string]any) {
+	plugins, _ := profile["plugins"].(map[string]any)
+	if plugins == nil {
+		plugins = map[string]any{}
+		profile["plugins"] = plugins
+	}
+	multiPoint, _ := plugins["multiPoint"].(map[string]any)
+	if multiPoint == nil {
+		multiPoint = map[string]any{}
+		plugins["multiPoint"] = multiPoint
+	}
+	enabled, _ := multiPoint["enabled"].([]any)
+	multiPoint["enabled"] = append(enabled, map[string]any{"name": CPUProbe})
 }
 
 // roundEnv is the round number `make bench*` passes (ROUNDS=n); the order of
@@ -144,8 +175,8 @@ func readWorkloads() ([]map[string]any, error) {
 }
 
 // pluginMetrics samples the execution times of our plugins and of the
-// in-tree plugins they replace, and collects CycleMetric for the pods in
-// namespaces.
+// in-tree plugins they replace, and collects CycleMetric and CPUMetric for
+// the pods in namespaces.
 func pluginMetrics(namespaces []string) map[string]any {
 	var names []string
 	for name := range plugins.Registry() {
@@ -171,6 +202,7 @@ func pluginMetrics(namespaces []string) map[string]any {
 			{"label": "extension_point", "values": []string{"PreFilter", "PreScore"}},
 			{"label": "namespace", "values": namespaces},
 		}
+		collected[CPUMetric] = []map[string]any{{"label": "namespace", "values": namespaces}}
 	}
 	return map[string]any{"metrics": collected}
 }

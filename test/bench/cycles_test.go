@@ -85,6 +85,25 @@ func timed(registry frameworkruntime.Registry) (frameworkruntime.Registry, error
 	return registry, nil
 }
 
+// newFramework builds profile from the in-tree plugins and ours, over
+// snapshot.
+func newFramework(ctx context.Context, t *testing.T, profile *config.KubeSchedulerProfile, ours frameworkruntime.Registry, snapshot *internalcache.Snapshot) framework.Framework {
+	t.Helper()
+	schedmetrics.Register() // the framework counts into the scheduler's metrics
+	registry := frameworkplugins.NewInTreeRegistry()
+	if err := registry.Merge(ours); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := frameworkruntime.NewFramework(ctx, registry, profile,
+		frameworkruntime.WithClientSet(fake.NewClientset()),
+		frameworkruntime.WithSnapshotSharedLister(snapshot),
+		frameworkruntime.WithInformerFactory(informers.NewSharedInformerFactory(fake.NewClientset(), 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fw
+}
+
 // measuredNamespaces are the namespaces of a test case's pods that
 // scheduler_perf measures (createPods with collectMetrics).
 func measuredNamespaces(tc map[string]any) []string {
@@ -106,7 +125,6 @@ func measuredNamespaces(tc map[string]any) []string {
 func TestTimedKeepsExtensionPointsAndTimesEveryCall(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	schedmetrics.Register()
 	nodes := []*v1.Node{
 		{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{v1.LabelHostname: "a"}}},
 		{ObjectMeta: metav1.ObjectMeta{Name: "b", Labels: map[string]string{v1.LabelHostname: "b"}}},
@@ -126,20 +144,7 @@ func TestTimedKeepsExtensionPointsAndTimesEveryCall(t *testing.T) {
 		MultiPoint: config.PluginSet{Enabled: []config.Plugin{{Name: podaffinity.Name}}},
 	}}
 	newFramework := func(ours frameworkruntime.Registry) framework.Framework {
-		t.Helper()
-		registry := frameworkplugins.NewInTreeRegistry()
-		if err := registry.Merge(ours); err != nil {
-			t.Fatal(err)
-		}
-		snapshot := internalcache.NewSnapshot([]*v1.Pod{existing}, nodes)
-		fw, err := frameworkruntime.NewFramework(ctx, registry, profile,
-			frameworkruntime.WithClientSet(fake.NewClientset()),
-			frameworkruntime.WithSnapshotSharedLister(snapshot),
-			frameworkruntime.WithInformerFactory(informers.NewSharedInformerFactory(fake.NewClientset(), 0)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fw
+		return newFramework(ctx, t, profile, ours, internalcache.NewSnapshot([]*v1.Pod{existing}, nodes))
 	}
 	registry, err := timed(plugins.Registry())
 	if err != nil {

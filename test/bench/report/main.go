@@ -56,6 +56,11 @@ type Result struct {
 	CycleMillis map[string]float64 `json:"cycleMillis,omitempty"`
 	// cycleRounds holds each round's CycleMillis while combining.
 	cycleRounds map[string][]float64
+	// CPUMillis is, per profile, the benchmark process's CPU time per
+	// measured pod (test/bench's CPUMetric), ms; the median over rounds.
+	CPUMillis map[string]float64 `json:"cpuMillisPerPod,omitempty"`
+	// CPURounds holds each round's CPUMillis, per profile.
+	CPURounds map[string][]float64 `json:"cpuRounds,omitempty"`
 }
 
 // Ratio is placement's throughput over default's; 0 when unknown.
@@ -178,6 +183,12 @@ func combine(rounds [][]Result) []Result {
 			for point, v := range r.CycleMillis {
 				m.cycleRounds[point] = append(m.cycleRounds[point], v)
 			}
+			for profile, v := range r.CPUMillis {
+				if m.CPURounds == nil {
+					m.CPURounds = map[string][]float64{}
+				}
+				m.CPURounds[profile] = append(m.CPURounds[profile], v)
+			}
 			for profile, points := range r.PluginMillis {
 				if m.PluginMillis[profile] == nil {
 					m.PluginMillis[profile] = map[string]float64{}
@@ -217,6 +228,12 @@ func combine(rounds [][]Result) []Result {
 			m.CycleMillis[point] = median(vs)
 		}
 		m.cycleRounds = nil
+		for profile, vs := range m.CPURounds {
+			if m.CPUMillis == nil {
+				m.CPUMillis = map[string]float64{}
+			}
+			m.CPUMillis[profile] = median(vs)
+		}
 		out = append(out, *m)
 	}
 	orderSizes(out)
@@ -297,6 +314,11 @@ func collect(items dataItems) []Result {
 			r.CycleMillis[point] = toMillis(it.Data["Average"], it.Unit)
 			r.CycleMillis[point+" p50"] = toMillis(it.Data["Perc50"], it.Unit)
 			r.CycleMillis[point+" p99"] = toMillis(it.Data["Perc99"], it.Unit)
+		case it.Labels["Metric"] == bench.CPUMetric:
+			if r.CPUMillis == nil {
+				r.CPUMillis = map[string]float64{}
+			}
+			r.CPUMillis[profile] = toMillis(it.Data["Average"], it.Unit)
 		case it.Labels["Metric"] == "SchedulingThroughput":
 			r.Throughput[profile] = it.Data["Average"]
 		case it.Labels["Metric"] == "scheduler_plugin_execution_duration_seconds" && placementPlugins[it.Labels["plugin"]]:
@@ -363,7 +385,10 @@ func writeTable(w io.Writer, res Results) error {
 	if err := writeAffinityTable(w, res); err != nil {
 		return err
 	}
-	return writeCycleTable(w, res)
+	if err := writeCycleTable(w, res); err != nil {
+		return err
+	}
+	return writeCPUTable(w, res)
 }
 
 // writeAffinityTable lists, for the workloads where an inter-pod affinity
@@ -439,6 +464,48 @@ func writeCycleTable(w io.Writer, res Results) error {
 		}
 		return append(cells, fmt.Sprintf("%.3f", r.CycleMillis["PreFilter"]+r.CycleMillis["PreScore"]))
 	})
+}
+
+// Plain is the workload whose pods carry no placement terms at all: the
+// ceiling the others are held against.
+const Plain = "SchedulingBasic"
+
+// writeCPUTable lists the process's CPU time per measured pod with each
+// profile, ours against the in-tree ones, and ours against plain pods of the
+// same size with ours (the cost a pod's terms add, whatever scheduled it).
+func writeCPUTable(w io.Writer, res Results) error {
+	plain := map[string]float64{}
+	for _, r := range res.Results {
+		if r.Workload == Plain {
+			plain[r.Size] = r.CPUMillis["placement"]
+		}
+	}
+	columns := []string{"default", "fast path", "ours", "default ÷ ours", "fast path ÷ ours", "ours ÷ plain pods with ours"}
+	return writeRows(w, "CPU time of the benchmark process per measured pod, ms (scheduler, apiserver and harness; etcd runs apart):", columns, "---:", cpuRows(res), func(r Result) []string {
+		cell := func(v float64) string {
+			if v == 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%.2f", v)
+		}
+		over := func(a, b float64) string {
+			if a == 0 || b == 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%.2f×", a/b)
+		}
+		ours, vsPlain := r.CPUMillis["placement"], "–"
+		if r.Workload != Plain {
+			vsPlain = over(ours, plain[r.Size])
+		}
+		return []string{cell(r.CPUMillis["default"]), cell(r.CPUMillis[FastPath]), cell(ours),
+			over(r.CPUMillis["default"], ours), over(r.CPUMillis[FastPath], ours), vsPlain}
+	})
+}
+
+// cpuRows are the results that measured CPU time per pod.
+func cpuRows(res Results) []Result {
+	return rowsWith(res, func(r Result) bool { return len(r.CPUMillis) > 0 })
 }
 
 // writeRows writes a table headed by caption, a row per result: its

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,10 +32,13 @@ func TestCollectAndTable(t *testing.T) {
 	add("B/PodAffinity_default/500Nodes/sched-1", "scheduler_plugin_execution_duration_seconds", "ms", map[string]string{"plugin": "InterPodAffinity", "extension_point": "PreScore"}, map[string]float64{"Average": 2, "Perc99": 9})
 	add("B/PodAffinity_placement/500Nodes/sched-1", bench.CycleMetric, "ms", map[string]string{"extension_point": "PreFilter", "namespace": "sched-1"}, map[string]float64{"Average": 0.3, "Perc50": 0.25, "Perc99": 2})
 	add("B/PodAffinity_placement/500Nodes/sched-1", bench.CycleMetric, "ms", map[string]string{"extension_point": "PreScore", "namespace": "sched-1"}, map[string]float64{"Average": 0.1, "Perc50": 0.05, "Perc99": 0.5})
+	add("B/PodAffinity_default/500Nodes/sched-1", bench.CPUMetric, "ms", map[string]string{"namespace": "sched-1"}, map[string]float64{"Average": 30})
+	add("B/PodAffinity_placement/500Nodes/sched-1", bench.CPUMetric, "ms", map[string]string{"namespace": "sched-1"}, map[string]float64{"Average": 12})
+	add("B/SchedulingBasic_placement/500Nodes/sched-1", bench.CPUMetric, "ms", map[string]string{"namespace": "sched-1"}, map[string]float64{"Average": 10})
 
 	res := Results{Results: collect(items)}
-	if len(res.Results) != 1 {
-		t.Fatalf("got %d results, want 1", len(res.Results))
+	if len(res.Results) != 2 {
+		t.Fatalf("got %d results, want 2", len(res.Results))
 	}
 	r := res.Results[0]
 	if r.Ratio() != 2.5 {
@@ -55,6 +60,14 @@ func TestCollectAndTable(t *testing.T) {
 	if want := "| PodAffinity | 500Nodes | 0.300 | 0.250 | 2.000 | 0.100 | 0.050 | 0.500 | 0.400 |"; !strings.Contains(out.String(), want) {
 		t.Errorf("table:\n%s\nlacks the every-cycle row %q", out.String(), want)
 	}
+	for _, want := range []string{
+		"| PodAffinity | 500Nodes | 30.00 | – | 12.00 | 2.50× | – | 1.20× |",
+		"| SchedulingBasic | 500Nodes | – | – | 10.00 | – | – | – |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table:\n%s\nlacks the CPU row %q", out.String(), want)
+		}
+	}
 	if svg := string(chart(res)); !strings.Contains(svg, "PodAffinity (500Nodes)") || !strings.HasPrefix(svg, "<svg") {
 		t.Errorf("chart lacks the workload:\n%s", svg)
 	}
@@ -66,7 +79,8 @@ func TestCombineTakesMedianOfRounds(t *testing.T) {
 			Throughput:     map[string]float64{"default": def, "placement": placement, FastPath: fast},
 			PluginMillis:   map[string]map[string]float64{"placement": {"Filter": placement / 100}},
 			AffinityMillis: map[string]map[string]float64{"placement": {"PreFilter": placement / 1000}},
-			CycleMillis:    map[string]float64{"PreFilter p99": placement / 100}}}
+			CycleMillis:    map[string]float64{"PreFilter p99": placement / 100},
+			CPUMillis:      map[string]float64{"default": 10000 / def, "placement": 10000 / placement}}}
 	}
 	res := Results{Results: combine([][]Result{round(80, 300, 150), round(70, 200, 140), round(90, 250, 160)})}
 	r := res.Results[0]
@@ -81,6 +95,12 @@ func TestCombineTakesMedianOfRounds(t *testing.T) {
 	}
 	if got := r.CycleMillis["PreFilter p99"]; got != 2.5 {
 		t.Errorf("median every-cycle PreFilter p99 ms = %v, want 2.5", got)
+	}
+	if got, want := r.CPUMillis, (map[string]float64{"default": 10000.0 / 80, "placement": 10000.0 / 250}); !maps.Equal(got, want) {
+		t.Errorf("median CPU ms per pod = %v, want %v", got, want)
+	}
+	if got := r.CPURounds["placement"]; !slices.Equal(got, []float64{10000.0 / 300, 10000.0 / 200, 10000.0 / 250}) {
+		t.Errorf("CPU rounds of ours = %v, want each round's, in order", got)
 	}
 	var out bytes.Buffer
 	if err := writeTable(&out, res); err != nil {
@@ -124,18 +144,22 @@ func TestPageDescribesOnlyTablesItHas(t *testing.T) {
 	withAffinity.AffinityMillis = map[string]map[string]float64{"placement": {"PreFilter": 0.2}}
 	withCycles := withAffinity
 	withCycles.CycleMillis = map[string]float64{"PreFilter": 0.3}
+	withCPU := withCycles
+	withCPU.CPUMillis = map[string]float64{"placement": 9}
 	tables := []struct{ description, heading string }{
-		{"The second table is the inter-pod affinity plugin alone", "Inter-pod affinity plugin, once per cycle"},
-		{"The last table is PlacementPodAffinity timed by the benchmark itself", "PlacementPodAffinity at every measured pod's cycle"},
+		{"is that plugin alone", "Inter-pod affinity plugin, once per cycle, ms"},
+		{"is our plugin timed by the benchmark itself", "PlacementPodAffinity at every measured pod's cycle, ms"},
+		{"is the process's user and system time", "CPU time of the benchmark process per measured pod, ms"},
 	}
 	for _, tc := range []struct {
 		name   string
 		result Result
 		want   []bool // per table
 	}{
-		{"results from before the plugin was timed alone", base, []bool{false, false}},
-		{"results with the plugin's own times", withAffinity, []bool{true, false}},
-		{"results with every measured cycle timed", withCycles, []bool{true, true}},
+		{"results from before the plugin was timed alone", base, []bool{false, false, false}},
+		{"results with the plugin's own times", withAffinity, []bool{true, false, false}},
+		{"results with every measured cycle timed", withCycles, []bool{true, true, false}},
+		{"results with CPU time per pod", withCPU, []bool{true, true, true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := string(page(Results{Results: []Result{tc.result}}, "docs"))
