@@ -18,9 +18,10 @@ const CycleMetric = "placement_bench_affinity_cycle_duration_seconds"
 // pod's scheduling cycle and the next, labelled with the pods' namespace: its
 // mean is the process's CPU per measured pod (scheduler, in-process
 // apiserver and the harness's client; etcd runs as a process of its own and
-// is not counted). Pods/s swing with whatever else holds the two cores; CPU
-// time spent per pod moves far less, and it is the measure issue #16 set its
-// goals in.
+// is not counted). It is the measure issue #16 states its goal for affinity
+// pods against plain ones in, and it does not count time the process spent
+// waiting; on shared cores, though, it swings from run to run about as much
+// as pods/s do.
 const CPUMetric = "placement_bench_cpu_per_pod_seconds"
 
 // CPUProbe is the name of the PreFilter plugin that records CPUMetric; the
