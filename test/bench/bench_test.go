@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	_ "k8s.io/component-base/logs/json/register"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	perf "k8s.io/kubernetes/test/integration/scheduler_perf"
 
 	"github.com/kube-placement/placement-scheduler/manifests"
@@ -46,12 +47,22 @@ func BenchmarkPerfSchedulingPlacement(b *testing.B) {
 	}
 	configs[FastPath] = configs[Default]
 	workloads := writeFile(b, dir, "workloads.yaml", bothProfiles(b, configs))
-	registry, err := timed(plugins.Registry())
+	registry, err := benchRegistry()
 	if err != nil {
 		b.Fatal(err)
 	}
-	registry[CPUProbe] = newCPUProbe
 	perf.RunBenchmarkPerfScheduling(b, workloads, "placement", registry)
+}
+
+// benchRegistry is our plugins with PlacementPodAffinity timed, plus the CPU
+// probe that every profile of the benchmark runs.
+func benchRegistry() (frameworkruntime.Registry, error) {
+	registry, err := timed(plugins.Registry())
+	if err != nil {
+		return nil, err
+	}
+	registry[CPUProbe] = newCPUProbe
+	return registry, nil
 }
 
 // defaultConfig is the default profile, in-tree plugins only, plus the CPU

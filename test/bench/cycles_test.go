@@ -30,17 +30,23 @@ import (
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/podaffinity"
 )
 
-// cycleSeconds has buckets 25% apart from 10µs to about 0.9 s, so a
-// percentile read from it is within a bucket's width of the true one.
-var cycleSeconds = metrics.NewHistogramVec(&metrics.HistogramOpts{
-	Name:           CycleMetric,
-	Help:           "Duration of every PreFilter and PreScore call of PlacementPodAffinity, by extension point and the pod's namespace.",
-	Buckets:        metrics.ExponentialBuckets(10e-6, 1.25, 52),
-	StabilityLevel: metrics.ALPHA,
-}, []string{"extension_point", "namespace"})
+// cycleSeconds starts at 10µs and ends at about 0.9 s.
+var cycleSeconds = benchHistogram(CycleMetric,
+	"Duration of every PreFilter and PreScore call of PlacementPodAffinity, by extension point and the pod's namespace.",
+	10e-6, "extension_point", "namespace")
 
-func init() {
-	legacyregistry.MustRegister(cycleSeconds)
+// benchHistogram registers a histogram of seconds whose 52 buckets are 25%
+// apart from first, so a percentile read from it is within a bucket's width
+// of the true one.
+func benchHistogram(name, help string, first float64, labels ...string) *metrics.HistogramVec {
+	h := metrics.NewHistogramVec(&metrics.HistogramOpts{
+		Name:           name,
+		Help:           help,
+		Buckets:        metrics.ExponentialBuckets(first, 1.25, 52),
+		StabilityLevel: metrics.ALPHA,
+	}, labels)
+	legacyregistry.MustRegister(h)
+	return h
 }
 
 // timedPodAffinity is PlacementPodAffinity with its once-per-cycle calls
