@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodeinfo"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/podaffinity/internal/counting"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -27,31 +28,31 @@ type filterState struct {
 
 	// affinityCounts counts, per domain of each affinity term, existing pods
 	// matching all affinity terms.
-	affinityCounts *layered
+	affinityCounts *counting.Counts
 	// antiAffinityCounts counts, per domain of each anti-affinity term,
 	// existing pods matching that term.
-	antiAffinityCounts *layered
+	antiAffinityCounts *counting.Counts
 	// existingAntiCounts counts, per domain, existing pods' required
 	// anti-affinity terms that the incoming pod matches.
-	existingAntiCounts *layered
+	existingAntiCounts *counting.Counts
 }
 
 // Clone copies the counts' own layers, which AddPod and RemovePod change; the
 // rest is read-only after PreFilter.
 func (s *filterState) Clone() fwk.StateData {
 	c := *s
-	c.affinityCounts = s.affinityCounts.clone()
-	c.antiAffinityCounts = s.antiAffinityCounts.clone()
-	c.existingAntiCounts = s.existingAntiCounts.clone()
+	c.affinityCounts = s.affinityCounts.Clone()
+	c.antiAffinityCounts = s.antiAffinityCounts.Clone()
+	c.existingAntiCounts = s.existingAntiCounts.Clone()
 	return &c
 }
 
 // account adds (delta 1) or removes (delta -1) existing pod p on node to or
 // from every count.
 func (s *filterState) account(p fwk.PodInfo, node *v1.Node, delta int64) {
-	add := func(l *layered, key string) {
+	add := func(l *counting.Counts, key string) {
 		if value, ok := node.Labels[key]; ok {
-			l.add(domain{key, value}, delta)
+			l.Add(counting.Domain{Key: key, Value: value}, delta)
 		}
 	}
 	for _, t := range p.GetRequiredAntiAffinityTerms() {
@@ -60,7 +61,7 @@ func (s *filterState) account(p fwk.PodInfo, node *v1.Node, delta int64) {
 		}
 	}
 	existing := p.GetPod()
-	if matchesAll(s.affinity, existing) {
+	if counting.MatchesAll(s.affinity, existing) {
 		for i := range s.affinity {
 			add(s.affinityCounts, s.affinity[i].TopologyKey)
 		}
@@ -104,7 +105,7 @@ func (pl *PodAffinity) PreFilter(ctx context.Context, cs fwk.CycleState, pod *v1
 	if err := pl.countExisting(ctx, cs, s, nodes); err != nil {
 		return nil, fwk.AsStatus(err)
 	}
-	if len(s.affinity) == 0 && len(s.antiAffinity) == 0 && s.existingAntiCounts.empty() {
+	if len(s.affinity) == 0 && len(s.antiAffinity) == 0 && s.existingAntiCounts.Empty() {
 		return nil, fwk.NewStatus(fwk.Skip)
 	}
 	cs.Write(filterKey, s)
@@ -135,46 +136,46 @@ func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *
 	}
 	// Only existing pods' required anti-affinity terms count here, so only
 	// the labels their selectors name tell incoming pods apart.
-	keys, err := pl.selectorKeys(ctx, cs)
+	sel, err := pl.selectorKeys(ctx, cs)
 	if err != nil {
 		return err
 	}
-	key := identityKey("existing-anti", s.pod, s.nsLabels, keys.requiredAnti, keys.antiNamespaces)
+	key := counting.IdentityKey("existing-anti", s.pod, s.nsLabels, sel.RequiredAntiLabels, sel.RequiredAntiNamespaces)
 	// The anti-affinity counts are also read per node (see total): Filter
 	// then looks at no label of the node.
-	existingAnti, perNode, err := pl.ask(ctx, cs, key, antiNodes, existingAntiShares(s.pod, s.nsLabels), byDomain|byNode)
+	existingAnti, totals, err := pl.ask(ctx, cs, key, antiNodes, counting.ExistingAntiAffinity(s.pod, s.nsLabels), counting.ByDomain|counting.ByNode)
 	if err != nil {
 		return err
 	}
-	s.existingAntiCounts = newLayered(existingAnti, perNode)
-	s.affinityCounts, s.antiAffinityCounts = newLayered(nil, nil), newLayered(nil, nil)
+	s.existingAntiCounts = counting.NewCounts(existingAnti, totals)
+	s.affinityCounts, s.antiAffinityCounts = counting.NewCounts(nil, nil), counting.NewCounts(nil, nil)
 	if len(s.affinity) > 0 {
-		key, err := termsKey("affinity", fwk.GetPodAffinityTerms(s.pod.Spec.Affinity), s.affinity)
+		key, err := counting.TermsKey("affinity", fwk.GetPodAffinityTerms(s.pod.Spec.Affinity), s.affinity)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", Name, err)
 		}
 		// One term's count is also read per node (see satisfiesAffinity);
 		// with more, every domain must be checked on its own.
-		f := byDomain
+		f := counting.ByDomain
 		if len(s.affinity) == 1 {
-			f |= byNode
+			f |= counting.ByNode
 		}
-		sums, perNode, err := pl.ask(ctx, cs, key, nodes, affinityShares(s.affinity), f)
+		sums, totals, err := pl.ask(ctx, cs, key, nodes, counting.Affinity(s.affinity), f)
 		if err != nil {
 			return err
 		}
-		s.affinityCounts = newLayered(sums, perNode)
+		s.affinityCounts = counting.NewCounts(sums, totals)
 	}
 	if len(s.antiAffinity) > 0 {
-		key, err := termsKey("anti-affinity", fwk.GetPodAntiAffinityTerms(s.pod.Spec.Affinity), s.antiAffinity)
+		key, err := counting.TermsKey("anti-affinity", fwk.GetPodAntiAffinityTerms(s.pod.Spec.Affinity), s.antiAffinity)
+		if err != nil {
+			return fmt.Errorf("%s: %w", Name, err)
+		}
+		sums, totals, err := pl.ask(ctx, cs, key, nodes, counting.AntiAffinity(s.antiAffinity), counting.ByDomain|counting.ByNode)
 		if err != nil {
 			return err
 		}
-		sums, perNode, err := pl.ask(ctx, cs, key, nodes, antiAffinityShares(s.antiAffinity), byDomain|byNode)
-		if err != nil {
-			return err
-		}
-		s.antiAffinityCounts = newLayered(sums, perNode)
+		s.antiAffinityCounts = counting.NewCounts(sums, totals)
 	}
 	return nil
 }
@@ -231,7 +232,7 @@ func (pl *PodAffinity) Filter(_ context.Context, cs fwk.CycleState, pod *v1.Pod,
 	if node == nil {
 		return status
 	}
-	var at place
+	var at counting.Position
 	if !s.satisfiesAffinity(nodeInfo, node, &at) {
 		return fwk.NewStatus(fwk.UnschedulableAndUnresolvable, ErrReasonAffinity)
 	}
@@ -251,12 +252,12 @@ func (pl *PodAffinity) Filter(_ context.Context, cs fwk.CycleState, pod *v1.Pod,
 //
 // With one term and some count, the node's total is its domain's count
 // (zero without the key), so total > 0 is the whole answer.
-func (s *filterState) satisfiesAffinity(ni fwk.NodeInfo, node *v1.Node, at *place) bool {
+func (s *filterState) satisfiesAffinity(ni fwk.NodeInfo, node *v1.Node, at *counting.Position) bool {
 	if len(s.affinity) == 0 {
 		return true
 	}
-	if len(s.affinity) == 1 && !s.affinityCounts.empty() {
-		if n, ok := s.affinityCounts.total(ni, at); ok {
+	if len(s.affinity) == 1 && !s.affinityCounts.Empty() {
+		if n, ok := s.affinityCounts.Total(ni, at); ok {
 			return n > 0
 		}
 	}
@@ -266,25 +267,25 @@ func (s *filterState) satisfiesAffinity(ni fwk.NodeInfo, node *v1.Node, at *plac
 		if !ok {
 			return false
 		}
-		if s.affinityCounts.get(domain{s.affinity[i].TopologyKey, value}) <= 0 {
+		if s.affinityCounts.Get(counting.Domain{Key: s.affinity[i].TopologyKey, Value: value}) <= 0 {
 			found = false
 		}
 	}
-	return found || (s.affinityCounts.empty() && matchesAll(s.affinity, s.pod))
+	return found || (s.affinityCounts.Empty() && counting.MatchesAll(s.affinity, s.pod))
 }
 
 // violatesAntiAffinity: a pod matching one of the terms is in the node's
 // domain for that term. No count is negative, so the node's total over its
 // domains is positive exactly when one of them is.
-func (s *filterState) violatesAntiAffinity(ni fwk.NodeInfo, node *v1.Node, at *place) bool {
-	if s.antiAffinityCounts.empty() {
+func (s *filterState) violatesAntiAffinity(ni fwk.NodeInfo, node *v1.Node, at *counting.Position) bool {
+	if s.antiAffinityCounts.Empty() {
 		return false
 	}
-	if n, ok := s.antiAffinityCounts.total(ni, at); ok {
+	if n, ok := s.antiAffinityCounts.Total(ni, at); ok {
 		return n > 0
 	}
 	for i := range s.antiAffinity {
-		if value, ok := node.Labels[s.antiAffinity[i].TopologyKey]; ok && s.antiAffinityCounts.get(domain{s.antiAffinity[i].TopologyKey, value}) > 0 {
+		if value, ok := node.Labels[s.antiAffinity[i].TopologyKey]; ok && s.antiAffinityCounts.Get(counting.Domain{Key: s.antiAffinity[i].TopologyKey, Value: value}) > 0 {
 			return true
 		}
 	}
@@ -294,21 +295,21 @@ func (s *filterState) violatesAntiAffinity(ni fwk.NodeInfo, node *v1.Node, at *p
 // violatesExistingAntiAffinity: the node is in a domain where an existing
 // pod's anti-affinity term rejects the incoming pod; by the node's total, as
 // in violatesAntiAffinity, when there is one.
-func (s *filterState) violatesExistingAntiAffinity(ni fwk.NodeInfo, node *v1.Node, at *place) bool {
-	if s.existingAntiCounts.empty() {
+func (s *filterState) violatesExistingAntiAffinity(ni fwk.NodeInfo, node *v1.Node, at *counting.Position) bool {
+	if s.existingAntiCounts.Empty() {
 		return false
 	}
-	if n, ok := s.existingAntiCounts.total(ni, at); ok {
+	if n, ok := s.existingAntiCounts.Total(ni, at); ok {
 		return n > 0
 	}
-	if s.existingAntiCounts.len() < len(node.Labels) {
-		return s.existingAntiCounts.each(func(d domain, _ int64) bool {
-			v, ok := node.Labels[d.key]
-			return ok && v == d.value
+	if s.existingAntiCounts.Len() < len(node.Labels) {
+		return s.existingAntiCounts.Each(func(d counting.Domain, _ int64) bool {
+			v, ok := node.Labels[d.Key]
+			return ok && v == d.Value
 		})
 	}
 	for k, v := range node.Labels {
-		if s.existingAntiCounts.get(domain{k, v}) > 0 {
+		if s.existingAntiCounts.Get(counting.Domain{Key: k, Value: v}) > 0 {
 			return true
 		}
 	}

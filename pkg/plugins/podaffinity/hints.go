@@ -11,6 +11,8 @@ import (
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/util"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/podaffinity/internal/counting"
 )
 
 // EventsToRegister lists what can lift a rejection: a placed pod appearing,
@@ -41,7 +43,7 @@ func (pl *PodAffinity) isSchedulableAfterNamespaceChange(logger klog.Logger, pod
 	if err != nil {
 		return fwk.Queue, fmt.Errorf("%s: namespace event: %w", Name, err)
 	}
-	// The pod this may requeue must see these labels; see namespaceView.
+	// The pod this may requeue must see these labels; see namespaceTracker.
 	pl.namespaces.observe(newMeta)
 	newName, newLabels := newMeta.GetName(), labels.Set(newMeta.GetLabels())
 	var oldLabels labels.Set
@@ -121,27 +123,27 @@ func (pl *PodAffinity) isSchedulableAfterPodChange(logger klog.Logger, pod *v1.P
 	}
 	switch {
 	case oldPod != nil && newPod != nil:
-		if !matchesAll(affinity, oldPod) && matchesAll(affinity, newPod) {
+		if !counting.MatchesAll(affinity, oldPod) && counting.MatchesAll(affinity, newPod) {
 			return queue(logger, pod, "a placed pod now satisfies the pod's affinity")
 		}
-		if matchesAny(anti, oldPod) && !matchesAny(anti, newPod) {
+		if counting.MatchesAny(anti, oldPod) && !counting.MatchesAny(anti, newPod) {
 			return queue(logger, pod, "a placed pod no longer matches the pod's anti-affinity")
 		}
 		return fwk.QueueSkip, nil
 	case newPod != nil:
-		if matchesAll(affinity, newPod) {
+		if counting.MatchesAll(affinity, newPod) {
 			return queue(logger, pod, "a placed pod satisfies the pod's affinity")
 		}
 		return fwk.QueueSkip, nil
 	default:
-		if matchesAny(anti, oldPod) {
+		if counting.MatchesAny(anti, oldPod) {
 			return queue(logger, pod, "a pod the pod's anti-affinity rejected is gone")
 		}
 		theirs, err := fwk.GetAffinityTerms(oldPod, fwk.GetPodAntiAffinityTerms(oldPod.Spec.Affinity))
 		if err != nil {
 			return fwk.Queue, err
 		}
-		if matchesAny(theirs, pod) {
+		if counting.MatchesAny(theirs, pod) {
 			return queue(logger, pod, "a pod whose anti-affinity rejected the pod is gone")
 		}
 		return fwk.QueueSkip, nil

@@ -13,14 +13,14 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-// namespaceView answers "what labels does this namespace have" for
+// namespaceTracker answers "what labels does this namespace have" for
 // namespaceSelectors. It reads the scheduler's typed namespace informer, but
 // the namespace events that requeue pods come from a second, dynamic
 // informer, which can be ahead of it. A pod requeued because a namespace was
 // relabelled could then be retried against the old labels, fail, and wait
 // for the periodic flush (minutes). So the queueing hint records every
 // namespace object it sees, and reads take the newer of the two copies.
-type namespaceView struct {
+type namespaceTracker struct {
 	lister listersv1.NamespaceLister
 
 	mu sync.RWMutex
@@ -35,48 +35,48 @@ type seenNamespace struct {
 	labels          labels.Set
 }
 
-func newNamespaceView(lister listersv1.NamespaceLister) *namespaceView {
-	return &namespaceView{lister: lister, ahead: map[string]seenNamespace{}}
+func newNamespaceTracker(lister listersv1.NamespaceLister) *namespaceTracker {
+	return &namespaceTracker{lister: lister, ahead: map[string]seenNamespace{}}
 }
 
 // observe records a namespace object delivered by an event, unless the
 // lister already holds that version or a newer one.
-func (v *namespaceView) observe(obj metav1.Object) {
+func (t *namespaceTracker) observe(obj metav1.Object) {
 	name, rv := obj.GetName(), obj.GetResourceVersion()
-	if cur, err := v.lister.Get(name); err == nil && !newer(rv, cur.ResourceVersion) {
+	if cur, err := t.lister.Get(name); err == nil && !newer(rv, cur.ResourceVersion) {
 		return
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if prev, ok := v.ahead[name]; ok && !newer(rv, prev.resourceVersion) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if prev, ok := t.ahead[name]; ok && !newer(rv, prev.resourceVersion) {
 		return
 	}
-	v.ahead[name] = seenNamespace{resourceVersion: rv, labels: labels.Merge(obj.GetLabels(), nil)}
+	t.ahead[name] = seenNamespace{resourceVersion: rv, labels: labels.Merge(obj.GetLabels(), nil)}
 }
 
 // caughtUp drops what the lister now knows at least as well: called from the
 // typed informer's handlers, so that nothing stays in ahead for long.
-func (v *namespaceView) caughtUp(name, resourceVersion string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if prev, ok := v.ahead[name]; ok && !newer(prev.resourceVersion, resourceVersion) {
-		delete(v.ahead, name)
+func (t *namespaceTracker) caughtUp(name, resourceVersion string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if prev, ok := t.ahead[name]; ok && !newer(prev.resourceVersion, resourceVersion) {
+		delete(t.ahead, name)
 	}
 }
 
-func (v *namespaceView) deleted(name string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	delete(v.ahead, name)
+func (t *namespaceTracker) deleted(name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.ahead, name)
 }
 
 // labels returns the namespace's labels and whether it exists.
-func (v *namespaceView) labels(name string) (labels.Set, bool, error) {
-	ns, err := v.lister.Get(name)
+func (t *namespaceTracker) labels(name string) (labels.Set, bool, error) {
+	ns, err := t.lister.Get(name)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return nil, false, err
 	}
-	if seen, ok := v.newerThanLister(name, ns); ok {
+	if seen, ok := t.newerThanLister(name, ns); ok {
 		return seen.labels, true, nil
 	}
 	if ns == nil {
@@ -86,26 +86,26 @@ func (v *namespaceView) labels(name string) (labels.Set, bool, error) {
 }
 
 // list returns the names of the namespaces selector selects.
-func (v *namespaceView) list(selector labels.Selector) ([]string, error) {
-	listed, err := v.lister.List(selector)
+func (t *namespaceTracker) list(selector labels.Selector) ([]string, error) {
+	listed, err := t.lister.List(selector)
 	if err != nil {
 		return nil, err
 	}
-	v.mu.RLock()
-	defer v.mu.RUnlock()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	names := make([]string, 0, len(listed))
 	for _, ns := range listed {
-		if seen, ok := v.ahead[ns.Name]; !ok || !newer(seen.resourceVersion, ns.ResourceVersion) {
+		if seen, ok := t.ahead[ns.Name]; !ok || !newer(seen.resourceVersion, ns.ResourceVersion) {
 			names = append(names, ns.Name)
 		}
 	}
 	// Usually empty: the recorded copies that are newer than the lister's
 	// decide on their own labels.
-	for name, seen := range v.ahead {
+	for name, seen := range t.ahead {
 		if !selector.Matches(seen.labels) {
 			continue
 		}
-		if ns, err := v.lister.Get(name); err != nil || newer(seen.resourceVersion, ns.ResourceVersion) {
+		if ns, err := t.lister.Get(name); err != nil || newer(seen.resourceVersion, ns.ResourceVersion) {
 			names = append(names, name)
 		}
 	}
@@ -114,10 +114,10 @@ func (v *namespaceView) list(selector labels.Selector) ([]string, error) {
 
 // newerThanLister returns the recorded copy of name if it is newer than ns,
 // the lister's (nil when the lister has none).
-func (v *namespaceView) newerThanLister(name string, ns *v1.Namespace) (seenNamespace, bool) {
-	v.mu.RLock()
-	seen, ok := v.ahead[name]
-	v.mu.RUnlock()
+func (t *namespaceTracker) newerThanLister(name string, ns *v1.Namespace) (seenNamespace, bool) {
+	t.mu.RLock()
+	seen, ok := t.ahead[name]
+	t.mu.RUnlock()
 	if !ok {
 		return seenNamespace{}, false
 	}
@@ -135,22 +135,22 @@ func newer(a, b string) bool {
 	return err == nil && c > 0
 }
 
-// follow prunes the view from the typed informer's own events.
-func (v *namespaceView) follow(informer cache.SharedIndexInformer) error {
+// follow prunes the tracker from the typed informer's own events.
+func (t *namespaceTracker) follow(informer cache.SharedIndexInformer) error {
 	_, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    v.onTyped,
-		UpdateFunc: func(_, obj any) { v.onTyped(obj) },
+		AddFunc:    t.onTyped,
+		UpdateFunc: func(_, obj any) { t.onTyped(obj) },
 		DeleteFunc: func(obj any) {
 			if name, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-				v.deleted(name)
+				t.deleted(name)
 			}
 		},
 	})
 	return err
 }
 
-func (v *namespaceView) onTyped(obj any) {
+func (t *namespaceTracker) onTyped(obj any) {
 	if m, err := meta.Accessor(obj); err == nil {
-		v.caughtUp(m.GetName(), m.GetResourceVersion())
+		t.caughtUp(m.GetName(), m.GetResourceVersion())
 	}
 }

@@ -17,7 +17,7 @@ func TestNamespaceViewKeepsOnlyWhatIsAhead(t *testing.T) {
 	if err := indexer.Add(ns("5", "x")); err != nil {
 		t.Fatal(err)
 	}
-	v := newNamespaceView(listersv1.NewNamespaceLister(indexer))
+	v := newNamespaceTracker(listersv1.NewNamespaceLister(indexer))
 	team := func() string {
 		t.Helper()
 		set, found, err := v.labels("t")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -13,6 +12,7 @@ import (
 	fwk "k8s.io/kube-scheduler/framework"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/gates"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/podaffinity/internal/counting"
 )
 
 const (
@@ -33,15 +33,15 @@ const (
 
 // PodAffinity is the plugin.
 type PodAffinity struct {
-	args         Args
-	snapshot     fwk.SharedLister
-	namespaces   *namespaceView
-	parallelizer fwk.Parallelizer
-	gates        gates.Gates
-	// index keeps counts across cycles; see index.go.
-	index *index
-	// classes keeps what existing terms read of namespaces; see classes.go.
-	classes classCache
+	args       Args
+	snapshot   fwk.SharedLister
+	namespaces *namespaceTracker
+	gates      gates.Gates
+	// index keeps counts across cycles (package counting).
+	index *counting.Index
+	// classes keeps what existing terms read of namespaces, so that a
+	// cycle whose terms read the same keeps the views keyed on them.
+	classes counting.ClassCache
 }
 
 var (
@@ -77,17 +77,16 @@ func NewWithArgs(h fwk.Handle, a Args) (*PodAffinity, error) {
 		return nil, errors.New(Name + ": the framework handle has no informer factory")
 	}
 	nsInformer := h.SharedInformerFactory().Core().V1().Namespaces()
-	namespaces := newNamespaceView(nsInformer.Lister())
+	namespaces := newNamespaceTracker(nsInformer.Lister())
 	if err := namespaces.follow(nsInformer.Informer()); err != nil {
 		return nil, fmt.Errorf("%s: watching namespaces: %w", Name, err)
 	}
 	return &PodAffinity{
-		args:         a,
-		snapshot:     h.SnapshotSharedLister(),
-		namespaces:   namespaces,
-		parallelizer: h.Parallelizer(),
-		gates:        gates.Current(),
-		index:        newIndex(),
+		args:       a,
+		snapshot:   h.SnapshotSharedLister(),
+		namespaces: namespaces,
+		gates:      gates.Current(),
+		index:      counting.NewIndex(h.Parallelizer(), Name),
 	}, nil
 }
 
@@ -119,86 +118,50 @@ func (pl *PodAffinity) resolveAll(terms []fwk.AffinityTerm) error {
 	return nil
 }
 
-// selectorKeysState is what the pods in the snapshot select on: the label
-// keys their terms name and what they read of namespaces (all terms, and
-// required anti-affinity terms alone), and whether any of them has terms
-// that score (required affinity, preferred terms). PreFilter and PreScore
+// selectorKeysState is the cycle's counting.SelectorKeys: what the terms of
+// the pods in the snapshot read of an incoming pod. PreFilter and PreScore
 // both need it; the cycle computes it once.
-type selectorKeysState struct {
-	all, requiredAnti []string
-	// allNamespaces and antiNamespaces are nil when no term names a
-	// namespace or reads a namespace label: every namespace is then alike.
-	allNamespaces, antiNamespaces *namespaceClasses
-	scoring                       bool
-}
+type selectorKeysState struct{ *counting.SelectorKeys }
 
 const selectorKeysKey fwk.StateKey = "SelectorKeys" + Name
 
 func (s *selectorKeysState) Clone() fwk.StateData { return s }
 
-// selectorKeys returns the cycle's selectorKeysState, computing it on first
+// selectorKeys returns the cycle's selector keys, computing them on first
 // need from the index.
-func (pl *PodAffinity) selectorKeys(ctx context.Context, cs fwk.CycleState) (*selectorKeysState, error) {
+func (pl *PodAffinity) selectorKeys(ctx context.Context, cs fwk.CycleState) (*counting.SelectorKeys, error) {
 	if data, err := cs.Read(selectorKeysKey); err == nil {
 		if s, ok := data.(*selectorKeysState); ok {
-			return s, nil
+			return s.SelectorKeys, nil
 		}
 	}
 	nodes, err := pl.snapshot.NodeInfos().HavePodsWithAffinityList()
 	if err != nil {
 		return nil, fmt.Errorf("%s: listing nodes with affinity pods: %w", Name, err)
 	}
-	if len(nodes) == 0 {
-		// No pod has terms: nothing to count, and no reason to walk the
-		// nodes (most clusters, for most pods).
-		s := &selectorKeysState{}
-		cs.Write(selectorKeysKey, s)
-		return s, nil
-	}
-	sums, err := pl.query(ctx, cs, selectorKeysQuery, nodes, selectorKeyShares)
-	if err != nil {
-		return nil, err
-	}
-	s := &selectorKeysState{scoring: sums.get(scoringMark) > 0}
-	// The keys are sorted, and so is each kind of them below.
-	var sets, labelKeys, antiSets, antiLabelKeys []string
-	for _, k := range sums.keys {
-		anti := sums.get(domain{k, requiredAntiMark}) > 0
-		switch {
-		case k == scoringMark.key:
-		case strings.HasPrefix(k, namespacesMark):
-			sets = append(sets, k[len(namespacesMark):])
-			if anti {
-				antiSets = append(antiSets, k[len(namespacesMark):])
-			}
-		case strings.HasPrefix(k, namespaceLabelMark):
-			labelKeys = append(labelKeys, k[len(namespaceLabelMark):])
-			if anti {
-				antiLabelKeys = append(antiLabelKeys, k[len(namespaceLabelMark):])
-			}
-		default:
-			s.all = append(s.all, k)
-			if anti {
-				s.requiredAnti = append(s.requiredAnti, k)
-			}
+	var sums *counting.Sums
+	// No pod has terms (most clusters, for most pods): nothing to count,
+	// and no reason to walk the nodes.
+	if len(nodes) > 0 {
+		if sums, _, err = pl.ask(ctx, cs, counting.SelectorKeysQuery, nodes, counting.SelectorKeysRule, counting.ByDomain); err != nil {
+			return nil, err
 		}
 	}
-	s.allNamespaces = pl.classes.get("all", sets, labelKeys)
-	s.antiNamespaces = pl.classes.get("required-anti", antiSets, antiLabelKeys)
-	cs.Write(selectorKeysKey, s)
+	s := counting.ReadSelectorKeys(sums, &pl.classes)
+	cs.Write(selectorKeysKey, &selectorKeysState{s})
 	return s, nil
 }
 
 // scanKey marks a cycle whose nodes the index has scanned.
 const scanKey fwk.StateKey = "Scan" + Name
 
-type scanState struct{ x *index }
+type scanState struct{ x *counting.Index }
 
 func (s *scanState) Clone() fwk.StateData { return s }
 
 // startCycle has the index scan the snapshot's nodes, once per scheduling
 // cycle: the cycle state is the cycle's token, and the snapshot does not
-// change within a cycle (but see query).
+// change within a cycle (but see ask).
 func (pl *PodAffinity) startCycle(cs fwk.CycleState) error {
 	if data, err := cs.Read(scanKey); err == nil {
 		if s, ok := data.(*scanState); ok && s.x == pl.index {
@@ -209,37 +172,26 @@ func (pl *PodAffinity) startCycle(cs fwk.CycleState) error {
 	if err != nil {
 		return fmt.Errorf("%s: listing nodes: %w", Name, err)
 	}
-	pl.index.scan(all)
+	pl.index.Scan(all)
 	cs.Write(scanKey, &scanState{pl.index})
 	return nil
 }
 
-// query answers from the index; see index.query. In a pod group's
-// scheduling cycle the scheduler assumes the group's pods into the snapshot
-// itself and keeps the nodes' generations (it restores the snapshot after),
-// so generations cannot tell what changed: the counts are then made afresh
-// and the index is left as it was.
-func (pl *PodAffinity) query(ctx context.Context, cs fwk.CycleState, key string, nodes []fwk.NodeInfo, count countRule) (*domainSums, error) {
-	sums, _, err := pl.ask(ctx, cs, key, nodes, count, byDomain)
-	return sums, err
-}
-
-// queryTotals is query for per-node totals over the snapshot's node list.
-func (pl *PodAffinity) queryTotals(ctx context.Context, cs fwk.CycleState, key string, nodes []fwk.NodeInfo, count countRule) (*nodeTotals, error) {
-	_, totals, err := pl.ask(ctx, cs, key, nodes, count, byNode)
-	return totals, err
-}
-
-// ask is query for the publications in forms f; see index.refresh.
-func (pl *PodAffinity) ask(ctx context.Context, cs fwk.CycleState, key string, nodes []fwk.NodeInfo, count countRule, f forms) (*domainSums, *nodeTotals, error) {
+// ask answers the query key from the index, in forms f (see
+// counting.Index.Query). In a pod group's scheduling cycle the scheduler
+// assumes the group's pods into the snapshot itself and keeps the nodes'
+// generations (it restores the snapshot after), so generations cannot tell
+// what changed: the counts are then made afresh and the index is left as it
+// was.
+func (pl *PodAffinity) ask(ctx context.Context, cs fwk.CycleState, key string, nodes []fwk.NodeInfo, rule counting.Rule, f counting.Forms) (*counting.Sums, *counting.Totals, error) {
 	if cs.IsPodGroupSchedulingCycle() {
-		sums, totals := countOnce(ctx, pl.parallelizer, nodes, count, f)
+		sums, totals := pl.index.CountOnce(ctx, nodes, rule, f)
 		return sums, totals, nil
 	}
 	if err := pl.startCycle(cs); err != nil {
 		return nil, nil, err
 	}
-	sums, totals := pl.index.refresh(ctx, pl.parallelizer, key, nodes, count, f)
+	sums, totals := pl.index.Query(ctx, key, nodes, rule, f)
 	return sums, totals, nil
 }
 

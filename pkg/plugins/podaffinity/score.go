@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodeinfo"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/podaffinity/internal/counting"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
@@ -16,9 +17,8 @@ const scoreKey fwk.StateKey = "PreScore" + Name
 
 // scoreState is read-only after PreScore.
 type scoreState struct {
-	// totals is each node's raw score, by the node's position in pos.
-	totals perNode
-	pos    *positions
+	// totals is each node's raw score.
+	totals *counting.Totals
 }
 
 func (s *scoreState) Clone() fwk.StateData { return s }
@@ -37,11 +37,11 @@ func (pl *PodAffinity) PreScore(ctx context.Context, cs fwk.CycleState, pod *v1.
 	if !ownPreferred {
 		// Only existing pods' terms could add weight; without any that
 		// score, skip before walking every node.
-		keys, err := pl.selectorKeys(ctx, cs)
+		sel, err := pl.selectorKeys(ctx, cs)
 		if err != nil {
 			return fwk.AsStatus(err)
 		}
-		if !keys.scoring {
+		if !sel.Scoring {
 			return fwk.NewStatus(fwk.Skip)
 		}
 	}
@@ -49,14 +49,14 @@ func (pl *PodAffinity) PreScore(ctx context.Context, cs fwk.CycleState, pod *v1.
 	if err != nil {
 		return fwk.AsStatus(err)
 	}
-	pub, err := pl.scoreExisting(ctx, cs, sc)
+	totals, err := pl.scoreExisting(ctx, cs, sc)
 	if err != nil {
 		return fwk.AsStatus(err)
 	}
-	if len(pub.keys) == 0 {
+	if len(totals.Keys()) == 0 {
 		return fwk.NewStatus(fwk.Skip)
 	}
-	cs.Write(scoreKey, &scoreState{totals: pub.totals, pos: pub.pos})
+	cs.Write(scoreKey, &scoreState{totals: totals})
 	return nil
 }
 
@@ -67,20 +67,20 @@ func hasPreferredTerms(pod *v1.Pod) bool {
 }
 
 // newScoreRelation parses the pod's preferred terms and resolves their namespaces.
-func (pl *PodAffinity) newScoreRelation(ctx context.Context, pod *v1.Pod, ownPreferred bool) (*scoreRelation, error) {
+func (pl *PodAffinity) newScoreRelation(ctx context.Context, pod *v1.Pod, ownPreferred bool) (*counting.ScoreRelation, error) {
 	info, err := framework.NewPodInfo(pod)
 	if err != nil {
 		return nil, fmt.Errorf("%s: parsing pod: %w", Name, err)
 	}
-	sc := &scoreRelation{
-		pod:           pod,
-		nsLabels:      pl.namespaceLabels(klog.FromContext(ctx), pod.Namespace),
-		preferred:     info.GetPreferredAffinityTerms(),
-		antiPreferred: info.GetPreferredAntiAffinityTerms(),
-		hardWeight:    *pl.args.HardPodAffinityWeight,
-		ownPreferred:  ownPreferred,
+	sc := &counting.ScoreRelation{
+		Pod:             pod,
+		NamespaceLabels: pl.namespaceLabels(klog.FromContext(ctx), pod.Namespace),
+		Preferred:       info.GetPreferredAffinityTerms(),
+		AntiPreferred:   info.GetPreferredAntiAffinityTerms(),
+		HardWeight:      *pl.args.HardPodAffinityWeight,
+		OwnPreferred:    ownPreferred,
 	}
-	for _, terms := range [][]fwk.WeightedAffinityTerm{sc.preferred, sc.antiPreferred} {
+	for _, terms := range [][]fwk.WeightedAffinityTerm{sc.Preferred, sc.AntiPreferred} {
 		for i := range terms {
 			if err := pl.resolveNamespaces(&terms[i].AffinityTerm); err != nil {
 				return nil, err
@@ -91,23 +91,24 @@ func (pl *PodAffinity) newScoreRelation(ctx context.Context, pod *v1.Pod, ownPre
 }
 
 // scoreExisting sums the weights per domain and totals them per node. The
-// view lists every node, since Score may ask about any; a node adds weight
-// only through its pods (sc.countRule skips pods without terms when the incoming
+// query lists every node, since Score may ask about any; a node adds weight
+// only through its pods (sc.Rule skips pods without terms when the incoming
 // pod has no preferred terms of its own).
-func (pl *PodAffinity) scoreExisting(ctx context.Context, cs fwk.CycleState, sc *scoreRelation) (*nodeTotals, error) {
+func (pl *PodAffinity) scoreExisting(ctx context.Context, cs fwk.CycleState, sc *counting.ScoreRelation) (*counting.Totals, error) {
 	nodes, err := pl.snapshot.NodeInfos().List()
 	if err != nil {
 		return nil, fmt.Errorf("%s: listing nodes: %w", Name, err)
 	}
-	keys, err := pl.selectorKeys(ctx, cs)
+	sel, err := pl.selectorKeys(ctx, cs)
 	if err != nil {
 		return nil, err
 	}
-	key, err := scoreQueryKey(sc, keys)
+	key, err := counting.ScoreKey(sc, sel)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
-	return pl.queryTotals(ctx, cs, key, nodes, sc.rule())
+	_, totals, err := pl.ask(ctx, cs, key, nodes, sc.Rule(), counting.ByNode)
+	return totals, err
 }
 
 // Score returns the node's total from PreScore. The framework passes the
@@ -120,13 +121,13 @@ func (pl *PodAffinity) Score(_ context.Context, cs fwk.CycleState, _ *v1.Pod, no
 	if _, status := nodeinfo.Node(nodeInfo); status != nil {
 		return 0, status
 	}
-	i, ok := s.pos.find(nodeInfo)
+	i, ok := s.totals.Position(nodeInfo)
 	if !ok {
 		if i, ok = pl.positionByName(s, nodeInfo); !ok {
 			return 0, fwk.AsStatus(fmt.Errorf("%s: the node scored is not in the cycle's snapshot", Name))
 		}
 	}
-	return s.totals.at(i), nil
+	return s.totals.At(i), nil
 }
 
 func (pl *PodAffinity) positionByName(s *scoreState, nodeInfo fwk.NodeInfo) (int32, bool) {
@@ -134,8 +135,7 @@ func (pl *PodAffinity) positionByName(s *scoreState, nodeInfo fwk.NodeInfo) (int
 	if err != nil {
 		return 0, false
 	}
-	i, ok := s.pos.find(ni)
-	return i, ok
+	return s.totals.Position(ni)
 }
 
 func readScoreState(cs fwk.CycleState) (*scoreState, error) {

@@ -1,10 +1,9 @@
-package podaffinity
+package counting
 
 import (
 	"slices"
 
 	fwk "k8s.io/kube-scheduler/framework"
-	"k8s.io/kubernetes/pkg/scheduler/framework"
 )
 
 // Score is called once per feasible node, and Filter once per node it
@@ -37,42 +36,9 @@ import (
 // node has at most one wide cell; any other cell it is bound to is written
 // to its page as before.
 
-// pageLen is the number of nodes a page of totals holds.
-const pageLen = 512
-
-type page [pageLen]int64
-
-// wideAt is the number of nodes from which a cell is wide: a smaller one
+// WideAt is the number of nodes from which a cell is wide: a smaller one
 // is cheaper written to each node than read apart in Score and Filter.
-const wideAt = 16
-
-// perNode is each node's total by position, as published; no one writes
-// any of it any more.
-type perNode struct {
-	pages []*page
-	// wide is, by position, 1 + the index in wideSums of the node's wide
-	// cell, or 0; nil when no cell is wide.
-	wide     []int32
-	wideSums []int64
-}
-
-func newPerNode(nodes int) perNode {
-	pages := make([]*page, (nodes+pageLen-1)/pageLen)
-	for k := range pages {
-		pages[k] = new(page)
-	}
-	return perNode{pages: pages}
-}
-
-func (p perNode) at(i int32) int64 {
-	n := p.pages[i/pageLen][i%pageLen]
-	if p.wide != nil {
-		if w := p.wide[i]; w > 0 {
-			n += p.wideSums[w-1]
-		}
-	}
-	return n
-}
+const WideAt = 16
 
 // cell is the running sum of one domain and the nodes bound to it.
 type cell struct {
@@ -87,16 +53,16 @@ type cell struct {
 	bound int
 }
 
-type totals struct {
+type tally struct {
 	// keys are the topology keys the nodes' cells are bound for.
 	keys  []string
-	cells map[domain]*cell
+	cells map[Domain]*cell
 	// pages are each position's total but its wide cell's; owned says
 	// which pages no publication holds, written in place; the others are
 	// copied first.
 	pages []*page
 	owned []bool
-	// wide and wideSums are as in perNode; the owned flags say no
+	// wide and wideSums are as in Totals; the owned flags say no
 	// publication holds them. wide changes only when a node is rebound.
 	wide                 []int32
 	wideSums             []int64
@@ -106,9 +72,9 @@ type totals struct {
 	pos *positions
 }
 
-func newTotals() *totals { return &totals{cells: map[domain]*cell{}} }
+func newTally() *tally { return &tally{cells: map[Domain]*cell{}} }
 
-func (t *totals) cell(d domain) *cell {
+func (t *tally) cell(d Domain) *cell {
 	c := t.cells[d]
 	if c == nil {
 		c = &cell{}
@@ -118,7 +84,7 @@ func (t *totals) cell(d domain) *cell {
 }
 
 // add changes domain d's sum by n, and the totals of the nodes bound to it.
-func (t *totals) add(d domain, n int64) {
+func (t *tally) add(d Domain, n int64) {
 	c := t.cell(d)
 	c.n += n
 	if c.wide > 0 {
@@ -133,7 +99,7 @@ func (t *totals) add(d domain, n int64) {
 }
 
 // setWide sets position i's wide cell (0: none).
-func (t *totals) setWide(i int32, w int32) {
+func (t *tally) setWide(i int32, w int32) {
 	if t.wide == nil || t.wide[i] == w {
 		return
 	}
@@ -145,7 +111,7 @@ func (t *totals) setWide(i int32, w int32) {
 
 // place binds position i to cell c: as its wide cell if c is wide and i has
 // none yet, else through its page total.
-func (t *totals) place(c *cell, i int32, total *int64) {
+func (t *tally) place(c *cell, i int32, total *int64) {
 	if c.wide > 0 && t.wide[i] == 0 {
 		t.setWide(i, c.wide)
 		return
@@ -156,7 +122,7 @@ func (t *totals) place(c *cell, i int32, total *int64) {
 
 // total returns where position i's total is kept, copying its page first if
 // a publication holds it.
-func (t *totals) total(i int32) *int64 {
+func (t *tally) total(i int32) *int64 {
 	k := i / pageLen
 	if !t.owned[k] {
 		p := *t.pages[k]
@@ -167,10 +133,10 @@ func (t *totals) total(i int32) *int64 {
 
 // publish returns the totals as they are; later changes copy the pages
 // they write, and the wide cells' lists.
-func (t *totals) publish() perNode {
+func (t *tally) publish(keys []string) *Totals {
 	clear(t.owned)
 	t.wideOwned, t.sumsOwned = false, false
-	return perNode{pages: slices.Clone(t.pages), wide: t.wide, wideSums: t.wideSums}
+	return &Totals{pages: slices.Clone(t.pages), wide: t.wide, wideSums: t.wideSums, pos: t.pos, keys: keys}
 }
 
 // rebuildAt is the share of changed nodes from which rebinding all of them
@@ -179,7 +145,7 @@ func rebuildAt(nodes int) int { return nodes/8 + 1 }
 
 // update rebinds what changed and reports whether the totals may differ
 // from the last publication: a node moved, was rebound, or keys changed.
-func (t *totals) update(nodes []fwk.NodeInfo, pos *positions, slots []slot, changed []int, moved bool, keys []string) bool {
+func (t *tally) update(nodes []fwk.NodeInfo, pos *positions, slots []slot, changed []int, moved bool, keys []string) bool {
 	t.pos = pos
 	switch {
 	case len(t.cells) > sweepAt(len(nodes), len(t.keys)) || !containsAll(t.keys, keys):
@@ -226,7 +192,7 @@ func containsAll(have, keys []string) bool {
 
 // rebind binds the node at position i anew; a node whose domains are the
 // same keeps its cells, which is the common case (its pods changed).
-func (t *totals) rebind(ni fwk.NodeInfo, s *slot, i int32) bool {
+func (t *tally) rebind(ni fwk.NodeInfo, s *slot, i int32) bool {
 	fresh := t.bind(ni, nil)
 	if slices.Equal(fresh, s.cells) {
 		return false
@@ -249,7 +215,7 @@ func (t *totals) rebind(ni fwk.NodeInfo, s *slot, i int32) bool {
 
 // rebuild recomputes every cell's positions, which cells are wide, and
 // every total from the slots.
-func (t *totals) rebuild(slots []slot) {
+func (t *tally) rebuild(slots []slot) {
 	for _, c := range t.cells {
 		c.at, c.wide, c.bound = c.at[:0], 0, 0
 	}
@@ -260,7 +226,7 @@ func (t *totals) rebuild(slots []slot) {
 	}
 	t.wide, t.wideSums = nil, nil
 	for _, c := range t.cells {
-		if c.bound >= wideAt {
+		if c.bound >= WideAt {
 			t.wideSums = append(t.wideSums, c.n)
 			c.wide = int32(len(t.wideSums))
 		}
@@ -269,7 +235,7 @@ func (t *totals) rebuild(slots []slot) {
 		t.wide = make([]int32, len(slots))
 	}
 	t.wideOwned, t.sumsOwned = true, true
-	t.pages = newPerNode(len(slots)).pages
+	t.pages = newPages(len(slots))
 	t.owned = make([]bool, len(t.pages))
 	for k := range t.owned {
 		t.owned[k] = true
@@ -283,14 +249,14 @@ func (t *totals) rebuild(slots []slot) {
 }
 
 // bind appends the cells of node ni's domains for the bound keys.
-func (t *totals) bind(ni fwk.NodeInfo, out []*cell) []*cell {
+func (t *tally) bind(ni fwk.NodeInfo, out []*cell) []*cell {
 	node := ni.Node()
 	if node == nil {
 		return out
 	}
 	for _, k := range t.keys {
 		if v, ok := node.Labels[k]; ok {
-			out = append(out, t.cell(domain{k, v}))
+			out = append(out, t.cell(Domain{k, v}))
 		}
 	}
 	return out
@@ -301,40 +267,12 @@ func (t *totals) bind(ni fwk.NodeInfo, out []*cell) []*cell {
 func sweepAt(nodes, keys int) int { return 4*nodes*max(keys, 1) + 64 }
 
 // sweep keeps only the non-zero cells; callers rebind every node after it.
-func (t *totals) sweep() {
-	kept := make(map[domain]*cell, len(t.cells))
+func (t *tally) sweep() {
+	kept := make(map[Domain]*cell, len(t.cells))
 	for d, c := range t.cells {
 		if c.n != 0 {
 			kept[d] = c
 		}
 	}
 	t.cells = kept
-}
-
-// positions maps the snapshot's NodeInfo objects to their index. The
-// scheduler's snapshot holds *framework.NodeInfo; another implementation
-// is not indexed and is found by name (Score) or by its labels (Filter).
-// One table serves every view of a node list, so a pointer to it tells
-// whether two totals use the same positions.
-type positions struct {
-	of map[*framework.NodeInfo]int32
-}
-
-func newPositions(nodes []fwk.NodeInfo) *positions {
-	pos := &positions{of: make(map[*framework.NodeInfo]int32, len(nodes))}
-	for i, ni := range nodes {
-		if n, ok := ni.(*framework.NodeInfo); ok {
-			pos.of[n] = int32(i)
-		}
-	}
-	return pos
-}
-
-func (p *positions) find(ni fwk.NodeInfo) (int32, bool) {
-	n, ok := ni.(*framework.NodeInfo)
-	if !ok {
-		return 0, false
-	}
-	i, ok := p.of[n]
-	return i, ok
 }

@@ -1,4 +1,4 @@
-package podaffinity
+package counting
 
 import (
 	"slices"
@@ -21,9 +21,9 @@ import (
 // last refresh is older than the log, or from before the list of nodes
 // changed (layout), compares every node itself, as without the feed.
 
-// feedScans is how many scans the log keeps: a view unused for longer
+// FeedScans is how many scans the log keeps: a view unused for longer
 // compares every node when next used.
-const feedScans = 64
+const FeedScans = 64
 
 type feed struct {
 	// all is the node list of the last scan, copied; gens the generation
@@ -69,7 +69,7 @@ func (f *feed) update(all []fwk.NodeInfo) {
 			changed = append(changed, int32(i))
 		}
 	}
-	if len(f.log) == feedScans {
+	if len(f.log) == FeedScans {
 		f.log = append(f.log[:0], f.log[1:]...)
 	}
 	f.log = append(f.log, scan{epoch: f.epoch, changed: changed})

@@ -1,4 +1,4 @@
-package podaffinity
+package counting
 
 import (
 	"encoding/binary"
@@ -94,7 +94,7 @@ func writeTerms[T any, PT interface {
 	k.uint(uint64(len(spec)))
 	for i := range spec {
 		if err := k.message(PT(&spec[i])); err != nil {
-			return fmt.Errorf("%s: building the %s index key: %w", Name, kind, err)
+			return fmt.Errorf("building the %s query key: %w", kind, err)
 		}
 	}
 	k.uint(uint64(len(namespaces)))
@@ -104,11 +104,11 @@ func writeTerms[T any, PT interface {
 	return nil
 }
 
-// termsKey identifies the query of a pod's own required terms: the terms as
+// TermsKey identifies the query of a pod's own required terms: the terms as
 // written (selectors, topology keys) and the namespaces each resolved to
 // (its own namespace, the listed ones, and the namespaceSelector's matches
 // at this cycle).
-func termsKey(kind string, spec []v1.PodAffinityTerm, resolved []fwk.AffinityTerm) (string, error) {
+func TermsKey(kind string, spec []v1.PodAffinityTerm, resolved []fwk.AffinityTerm) (string, error) {
 	k := newKey(kind)
 	if err := writeTerms(k, kind, spec, namespacesOf(resolved, termNamespaces)); err != nil {
 		return "", err
@@ -116,18 +116,18 @@ func termsKey(kind string, spec []v1.PodAffinityTerm, resolved []fwk.AffinityTer
 	return k.String(), nil
 }
 
-// identityKey identifies a query that matches existing pods' terms against
+// IdentityKey identifies a query that matches existing pods' terms against
 // the incoming pod: its namespace's class (what the terms can tell of it,
 // see classes.go) and its labels under the keys that existing pods'
 // selectors name (selectorKeys, sorted). Labels under other keys cannot
 // change a match, and pods often carry a label of their own (a StatefulSet's
 // pod name, a template hash), which would otherwise give every pod a query
 // of its own.
-func identityKey(kind string, pod *v1.Pod, nsLabels labels.Set, selectorKeys []string, namespaces *namespaceClasses) string {
+func IdentityKey(kind string, pod *v1.Pod, nsLabels labels.Set, selectorKeys []string, namespaces *NamespaceClasses) string {
 	return writeIdentity(newKey(kind), pod, nsLabels, selectorKeys, namespaces).String()
 }
 
-func writeIdentity(k *keyBuilder, pod *v1.Pod, nsLabels labels.Set, selectorKeys []string, namespaces *namespaceClasses) *keyBuilder {
+func writeIdentity(k *keyBuilder, pod *v1.Pod, nsLabels labels.Set, selectorKeys []string, namespaces *NamespaceClasses) *keyBuilder {
 	namespaces.writeClass(k, pod.Namespace, nsLabels)
 	k.strs(selectorKeys)
 	k.labelsUnder(pod.Labels, selectorKeys)
@@ -153,12 +153,12 @@ func sortedSet(s sets.Set[string]) []string {
 	return l
 }
 
-// scoreQueryKey: the shares depend on the incoming pod's identity as
-// existing pods' terms see it (identityKey), and on its preferred terms (as
+// ScoreKey: the shares depend on the incoming pod's identity as
+// existing pods' terms see it (IdentityKey), and on its preferred terms (as
 // written and as resolved). The hard weight is fixed per plugin instance.
-func scoreQueryKey(sc *scoreRelation, keys *selectorKeysState) (string, error) {
+func ScoreKey(sc *ScoreRelation, sel *SelectorKeys) (string, error) {
 	var affinity, anti []v1.WeightedPodAffinityTerm
-	if a := sc.pod.Spec.Affinity; a != nil {
+	if a := sc.Pod.Spec.Affinity; a != nil {
 		if a.PodAffinity != nil {
 			affinity = a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 		}
@@ -166,11 +166,11 @@ func scoreQueryKey(sc *scoreRelation, keys *selectorKeysState) (string, error) {
 			anti = a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 		}
 	}
-	k := writeIdentity(newKey("score"), sc.pod, sc.nsLabels, keys.all, keys.allNamespaces)
-	if err := writeTerms(k, "score", affinity, namespacesOf(sc.preferred, weightedTermNamespaces)); err != nil {
+	k := writeIdentity(newKey("score"), sc.Pod, sc.NamespaceLabels, sel.Labels, sel.Namespaces)
+	if err := writeTerms(k, "score", affinity, namespacesOf(sc.Preferred, weightedTermNamespaces)); err != nil {
 		return "", err
 	}
-	if err := writeTerms(k, "score", anti, namespacesOf(sc.antiPreferred, weightedTermNamespaces)); err != nil {
+	if err := writeTerms(k, "score", anti, namespacesOf(sc.AntiPreferred, weightedTermNamespaces)); err != nil {
 		return "", err
 	}
 	return k.String(), nil

@@ -1,4 +1,4 @@
-package podaffinity
+package counting
 
 import (
 	"sync"

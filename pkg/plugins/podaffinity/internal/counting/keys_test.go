@@ -1,4 +1,4 @@
-package podaffinity
+package counting
 
 import (
 	"testing"
@@ -62,12 +62,12 @@ func TestTermsKeysTellInputsApart(t *testing.T) {
 	must := checked(t)
 	seen := map[string]string{}
 	for _, c := range cases {
-		key := must(termsKey(c.kind, c.spec, c.resolved))
+		key := must(TermsKey(c.kind, c.spec, c.resolved))
 		if other, dup := seen[key]; dup {
 			t.Errorf("%q and %q have the same key", c.name, other)
 		}
 		seen[key] = c.name
-		again := must(termsKey(c.kind, c.spec, c.resolved))
+		again := must(TermsKey(c.kind, c.spec, c.resolved))
 		if again != key {
 			t.Errorf("%q: the key differs from one call to the next", c.name)
 		}
@@ -79,8 +79,8 @@ func TestTermsKeysTellInputsApart(t *testing.T) {
 		}
 		return &metav1.LabelSelector{MatchLabels: m}
 	}
-	a := must(termsKey("affinity", []v1.PodAffinityTerm{keyTerm(twoLabels("x", "y"), "zone")}, []fwk.AffinityTerm{resolvedTo("b", "a")}))
-	b := must(termsKey("affinity", []v1.PodAffinityTerm{keyTerm(twoLabels("y", "x"), "zone")}, []fwk.AffinityTerm{resolvedTo("a", "b")}))
+	a := must(TermsKey("affinity", []v1.PodAffinityTerm{keyTerm(twoLabels("x", "y"), "zone")}, []fwk.AffinityTerm{resolvedTo("b", "a")}))
+	b := must(TermsKey("affinity", []v1.PodAffinityTerm{keyTerm(twoLabels("y", "x"), "zone")}, []fwk.AffinityTerm{resolvedTo("a", "b")}))
 	if a != b {
 		t.Error("equal terms and namespaces built in another order have different keys")
 	}
@@ -90,14 +90,14 @@ func TestTermsKeysTellInputsApart(t *testing.T) {
 // namespace's class, the selector keys and the pod's labels under them, and
 // not with labels under other keys.
 func TestIdentityKeysTellInputsApart(t *testing.T) {
-	classes := &namespaceClasses{names: []sets.Set[string]{sets.New("default")}, labelKeys: []string{"env"}, version: 7}
+	classes := &NamespaceClasses{names: []sets.Set[string]{sets.New("default")}, labelKeys: []string{"env"}, version: 7}
 	prod := labels.Set{"env": "prod"}
 	cases := []struct {
 		name         string
 		pod          *v1.Pod
 		nsLabels     labels.Set
 		selectorKeys []string
-		classes      *namespaceClasses
+		classes      *NamespaceClasses
 	}{
 		{"base", keyPod("default", map[string]string{"app": "a"}), prod, []string{"app"}, classes},
 		{"label value", keyPod("default", map[string]string{"app": "b"}), prod, []string{"app"}, classes},
@@ -111,18 +111,18 @@ func TestIdentityKeysTellInputsApart(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for _, c := range cases {
-		key := identityKey("existing-anti", c.pod, c.nsLabels, c.selectorKeys, c.classes)
+		key := IdentityKey("existing-anti", c.pod, c.nsLabels, c.selectorKeys, c.classes)
 		if other, dup := seen[key]; dup {
 			t.Errorf("%q and %q have the same key", c.name, other)
 		}
 		seen[key] = c.name
 	}
-	base := identityKey("existing-anti", keyPod("default", map[string]string{"app": "a"}), prod, []string{"app"}, classes)
-	unselected := identityKey("existing-anti", keyPod("default", map[string]string{"app": "a", "pod-name": "web-0"}), prod, []string{"app"}, classes)
+	base := IdentityKey("existing-anti", keyPod("default", map[string]string{"app": "a"}), prod, []string{"app"}, classes)
+	unselected := IdentityKey("existing-anti", keyPod("default", map[string]string{"app": "a", "pod-name": "web-0"}), prod, []string{"app"}, classes)
 	if unselected != base {
 		t.Error("a label no selector names changed the identity key")
 	}
-	if score := identityKey("score", keyPod("default", map[string]string{"app": "a"}), prod, []string{"app"}, classes); score == base {
+	if score := IdentityKey("score", keyPod("default", map[string]string{"app": "a"}), prod, []string{"app"}, classes); score == base {
 		t.Error("identity keys of different kinds are equal")
 	}
 }
@@ -134,13 +134,13 @@ func BenchmarkQueryKeys(b *testing.B) {
 	resolved := []fwk.AffinityTerm{resolvedTo("default")}
 	p := keyPod("default", map[string]string{"color": "group-1", "pod-template-hash": "5d8f7c9b6"})
 	p.Spec.Affinity = &v1.Affinity{PodAntiAffinity: &v1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: spec}}
-	sc := &scoreRelation{pod: p}
-	keys := &selectorKeysState{all: []string{"color"}, requiredAnti: []string{"color"}}
+	sc := &ScoreRelation{Pod: p}
+	keys := &SelectorKeys{Labels: []string{"color"}, RequiredAntiLabels: []string{"color"}}
 	must := checked(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		must(termsKey("anti-affinity", spec, resolved))
-		identityKey("existing-anti", p, nil, keys.requiredAnti, nil)
-		must(scoreQueryKey(sc, keys))
+		must(TermsKey("anti-affinity", spec, resolved))
+		IdentityKey("existing-anti", p, nil, keys.RequiredAntiLabels, nil)
+		must(ScoreKey(sc, keys))
 	}
 }

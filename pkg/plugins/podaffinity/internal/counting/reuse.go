@@ -1,4 +1,4 @@
-package podaffinity
+package counting
 
 import (
 	v1 "k8s.io/api/core/v1"
@@ -19,7 +19,7 @@ type podShares struct {
 // function of the query, the PodInfo (the scheduler cache makes a new one for
 // every pod change) and the node's labels (a new Node object for every node
 // change), so reuse requires the same PodInfo, Pod and Node objects.
-func (c countRule) recount(ni fwk.NodeInfo, old *slot) ([]share, []podShares, int) {
+func (c Rule) recount(ni fwk.NodeInfo, old *slot) ([]share, []podShares, int) {
 	node := ni.Node()
 	pods := c.pods(ni)
 	var out []share

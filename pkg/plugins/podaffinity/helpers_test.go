@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"slices"
+	"runtime"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
@@ -17,7 +18,63 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/podaffinity/internal/counting"
 )
+
+// statefulPod is the i-th pod of a StatefulSet-like workload: a label of its
+// own, and required anti-affinity on that label's key, so that every
+// incoming pod is a query of its own.
+func statefulPod(i int, node string) *v1.Pod {
+	name := fmt.Sprintf("db-%d", i)
+	return &v1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", UID: types.UID(name), Labels: map[string]string{
+			"app": "db", "statefulset.kubernetes.io/pod-name": name,
+		}},
+		Spec: v1.PodSpec{NodeName: node, Affinity: &v1.Affinity{PodAntiAffinity: &v1.PodAntiAffinity{
+			RequiredDuringSchedulingIgnoredDuringExecution: []v1.PodAffinityTerm{{
+				LabelSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+					Key: "statefulset.kubernetes.io/pod-name", Operator: metav1.LabelSelectorOpIn, Values: []string{name},
+				}}},
+				TopologyKey: v1.LabelHostname,
+			}},
+		}}},
+	}
+}
+
+// churn replaces pods one by one with pods of unique labels, running a
+// cycle for every cycleEvery-th incoming pod, and calls check every
+// checkEvery pods.
+func churn(tb testing.TB, pods, cycleEvery, checkEvery int, check func(done int, pl *PodAffinity)) {
+	c, ns := plugintest.NewRealisticCluster(tb, 50, 1000, 10)
+	pl, err := NewWithArgs(c.Handle, Args{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	// The 200 newest churned pods stay; each new one replaces the oldest.
+	live := make([]*v1.Pod, 200)
+	for i := range pods {
+		if old := live[i%len(live)]; old != nil {
+			if err := c.Cache.RemovePod(c.Logger, old); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		p := statefulPod(i, ns[i%len(ns)].Name)
+		if i%cycleEvery == 0 {
+			incoming := p.DeepCopy()
+			incoming.Spec.NodeName = ""
+			runCycle(ctx, tb, pl, incoming, c.Cycle(tb))
+		}
+		if err := c.Cache.AddPod(c.Logger, p); err != nil {
+			tb.Fatal(err)
+		}
+		live[i%len(live)] = p
+		if (i+1)%checkEvery == 0 {
+			c.Cycle(tb)
+			check(i+1, pl)
+		}
+	}
+}
 
 // indexSteps is how many random cache changes, each followed by a cycle,
 // TestIndexEqualsFreshCount makes.
@@ -42,63 +99,6 @@ type liveState struct {
 	// totalsRead counts the nodes whose kept totals were checked against
 	// the domains (sameTotals).
 	totalsRead int
-}
-
-// TestIndexEqualsFreshCount: a plugin that lives across cycles (and so reuses
-// its index) must hold, at the start of every cycle and after AddPod and
-// RemovePod, exactly the counts and weights that a new plugin computes from
-// the snapshot alone, and reach the same verdicts and scores as the in-tree
-// plugin. The cluster changes between cycles the ways the scheduler's cache
-// does: nodes added, relabelled and removed; pods added, relabelled, removed,
-// assumed and forgotten; namespace labels changed.
-func TestIndexEqualsFreshCount(t *testing.T) {
-	opts, totalsRead := churnOptions(), 0
-	opts.totalsRead = &totalsRead
-	cached := driveCyclesWith(t, plugintest.Seed(t), indexSteps, opts)
-	if totalsRead == 0 {
-		t.Fatal("Filter read no node totals: the test did not exercise them")
-	}
-	reused, podsReused := 0, 0
-	for _, v := range cached.index.views {
-		reused += v.reused
-		podsReused += v.podsReused
-	}
-	if reused == 0 || podsReused == 0 {
-		t.Fatalf("the index kept %d nodes' and %d pods' shares: the test did not exercise it", reused, podsReused)
-	}
-	t.Logf("%d views, %d node shares and %d pod shares reused, %d node totals checked", len(cached.index.views), reused, podsReused, totalsRead)
-}
-
-// TestIndexEqualsFreshCountStableNodes is TestIndexEqualsFreshCount with a
-// node list that seldom changes and many pod shapes, as in a large cluster:
-// views then follow the feed's log over long runs, and a view idle for longer
-// than the log reaches back must compare every node itself.
-func TestIndexEqualsFreshCountStableNodes(t *testing.T) {
-	longest := 0
-	observe := func(pl *PodAffinity) { longest = max(longest, len(pl.index.feed.log)) }
-	driveCyclesWith(t, plugintest.Seed(t), indexSteps, cycleOptions{nodes: 60, shapes: 40, observe: observe})
-	if longest != feedScans {
-		t.Fatalf("the feed logged at most %d scans, never %d: the test did not exercise its log", longest, feedScans)
-	}
-}
-
-// TestIndexEqualsFreshCountWideDomains is TestIndexEqualsFreshCount on
-// enough nodes that domains hold more than wideAt of them: totals then keep
-// those domains' sums apart (wide cells), through nodes added, relabelled and
-// removed.
-func TestIndexEqualsFreshCountWideDomains(t *testing.T) {
-	wide := 0
-	observe := func(pl *PodAffinity) {
-		for _, v := range pl.index.views {
-			if v.totals != nil && slices.ContainsFunc(v.totals.wideSums, func(n int64) bool { return n != 0 }) {
-				wide++
-			}
-		}
-	}
-	driveCyclesWith(t, plugintest.Seed(t), indexSteps/3, cycleOptions{nodes: 8 * wideAt, shapes: 20, nodeChurn: 0.05, observe: observe})
-	if wide == 0 {
-		t.Fatal("no view had a wide cell with a non-zero sum: the test did not exercise them")
-	}
 }
 
 // cycleOptions shape the cluster driveCyclesWith changes: how many pod
@@ -254,26 +254,25 @@ func sameCounts(t *testing.T, when string, got, want fwk.CycleState, where func(
 	}
 	for _, c := range []struct {
 		name      string
-		got, want *layered
+		got, want *counting.Counts
 	}{
 		{"affinity", gs.affinityCounts, ws.affinityCounts},
 		{"anti-affinity", gs.antiAffinityCounts, ws.antiAffinityCounts},
 		{"existing anti-affinity", gs.existingAntiCounts, ws.existingAntiCounts},
 	} {
-		if g, w := c.got.materialize(), c.want.materialize(); !reflect.DeepEqual(g, w) || c.got.len() != len(w) {
-			t.Errorf("%s: %s counts: cached %v (%d non-zero), fresh %v\n%s", when, c.name, g, c.got.len(), w, where())
+		if g, w := materialize(c.got), materialize(c.want); !reflect.DeepEqual(g, w) || c.got.Len() != len(w) {
+			t.Errorf("%s: %s counts: cached %v (%d non-zero), fresh %v\n%s", when, c.name, g, c.got.Len(), w, where())
 		}
 	}
 }
 
-// sameScoreState: the same positions, and the same total at each of the
-// first n (kept and fresh totals may be laid out differently: wide cells).
-func sameScoreState(a, b *scoreState, n int) bool {
-	if !reflect.DeepEqual(a.pos, b.pos) {
-		return false
-	}
-	for i := range int32(n) {
-		if a.totals.at(i) != b.totals.at(i) {
+// sameScoreState: every node at the same position, with the same total
+// (kept and fresh totals may be laid out differently: wide cells).
+func sameScoreState(a, b *scoreState, nodes []fwk.NodeInfo) bool {
+	for _, ni := range nodes {
+		i, okA := a.totals.Position(ni)
+		j, okB := b.totals.Position(ni)
+		if okA != okB || i != j || okA && a.totals.At(i) != b.totals.At(j) {
 			return false
 		}
 	}
@@ -281,8 +280,7 @@ func sameScoreState(a, b *scoreState, n int) bool {
 }
 
 // sameTotals checks that every node total Filter may read equals the sum of
-// the counts of the node's domains for the view's keys, and returns how many
-// it checked.
+// the counts of the node's domains, and returns how many it checked.
 func sameTotals(t *testing.T, cs fwk.CycleState, nodes []fwk.NodeInfo, where func() string) int {
 	t.Helper()
 	s, err := readFilterState(cs)
@@ -290,18 +288,16 @@ func sameTotals(t *testing.T, cs fwk.CycleState, nodes []fwk.NodeInfo, where fun
 		t.Fatal(err)
 	}
 	checked := 0
-	for _, l := range []*layered{s.affinityCounts, s.antiAffinityCounts, s.existingAntiCounts} {
+	for _, l := range []*counting.Counts{s.affinityCounts, s.antiAffinityCounts, s.existingAntiCounts} {
 		for _, ni := range nodes {
-			got, ok := l.total(ni, &place{})
+			got, ok := l.Total(ni, &counting.Position{})
 			if !ok {
 				continue
 			}
 			checked++
 			want := int64(0)
-			for _, k := range l.totals.keys {
-				if v, ok := ni.Node().Labels[k]; ok {
-					want += l.get(domain{k, v})
-				}
+			for k, v := range ni.Node().Labels {
+				want += l.Get(counting.Domain{Key: k, Value: v})
 			}
 			if got != want {
 				t.Errorf("node %s: total %d, its domains' counts add up to %d\n%s", ni.Node().Name, got, want, where())
@@ -325,7 +321,7 @@ func compareScore(ctx context.Context, t *testing.T, cached, fresh *PodAffinity,
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
-		if !sameScoreState(gs, ws, len(nodes)) {
+		if !sameScoreState(gs, ws, nodes) {
 			t.Errorf("PreScore totals: cached %+v, fresh %+v\n%s", gs, ws, where())
 		}
 		want := rawScoresFromScratch(ctx, t, fresh, pod, nodes)
@@ -343,27 +339,19 @@ func compareScore(ctx context.Context, t *testing.T, cached, fresh *PodAffinity,
 }
 
 // rawScoresFromScratch is what Score must return per node, computed without
-// the index: every node's shares summed per domain, then each node's domains
-// read through its labels.
+// a kept view or its totals: every node's shares summed per domain, then each
+// node's domains read through its labels.
 func rawScoresFromScratch(ctx context.Context, t *testing.T, pl *PodAffinity, pod *v1.Pod, nodes []fwk.NodeInfo) []int64 {
 	t.Helper()
 	sc, err := pl.newScoreRelation(ctx, pod, hasPreferredTerms(pod))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, keys := domainCounts{}, map[string]bool{}
-	for _, n := range nodes {
-		for _, s := range sc.rule().node(n, nil) {
-			sum[s.d] += s.n
-			keys[s.d.key] = true
-		}
-	}
+	sums, _ := pl.index.CountOnce(ctx, nodes, sc.Rule(), counting.ByDomain)
 	out := make([]int64, len(nodes))
 	for i, n := range nodes {
-		for k := range keys {
-			if v, ok := n.Node().Labels[k]; ok {
-				out[i] += sum[domain{k, v}]
-			}
+		for k, v := range n.Node().Labels {
+			out[i] += sums.Get(counting.Domain{Key: k, Value: v})
 		}
 	}
 	return out
@@ -554,4 +542,78 @@ func (s *liveState) remove(uid types.UID) {
 
 func (s *liveState) relabelNamespace() {
 	s.c.SetNamespace(s.t, s.g.Namespaces()[s.g.Intn(3)])
+}
+
+// cycle runs PreFilter and Filter on every node, then PreScore and Score.
+func cycle(ctx context.Context, t *testing.T, pl *PodAffinity, pod *v1.Pod, nodes []fwk.NodeInfo) (plugintest.Verdict, []int64) {
+	t.Helper()
+	verdict, _ := plugintest.Filter(ctx, pl, pod, nodes)
+	scores, s := plugintest.Score(ctx, pl, pod, nodes)
+	if !s.IsSuccess() {
+		t.Fatalf("Score: %s", plugintest.Describe(s))
+	}
+	return verdict, scores
+}
+
+// indexKeys returns the keys the index holds: kept views and keys seen once.
+// A query answered from a kept view adds none.
+func indexKeys(x *counting.Index) sets.Set[string] {
+	stats := x.Stats()
+	out := sets.New(stats.SeenOnce...)
+	for _, v := range stats.Views {
+		out.Insert(v.Key)
+	}
+	return out
+}
+
+// materialize returns the combined counts as one map.
+func materialize(c *counting.Counts) map[counting.Domain]int64 {
+	m := map[counting.Domain]int64{}
+	c.Each(func(d counting.Domain, n int64) bool { m[d] = n; return false })
+	return m
+}
+
+// verdicts runs Filter on every node; nil state means PreFilter skipped.
+func verdicts(ctx context.Context, pl *PodAffinity, state fwk.CycleState, pod *v1.Pod, nodes []fwk.NodeInfo) []*fwk.Status {
+	out := make([]*fwk.Status, len(nodes))
+	if _, err := state.Read(filterKey); err != nil {
+		return out
+	}
+	for i, ni := range nodes {
+		out[i] = pl.Filter(ctx, state, pod, ni)
+	}
+	return out
+}
+
+// liveHeap is the heap in use after a full collection.
+func liveHeap() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+// cyclePlugins is the extension points one scheduling cycle runs.
+type cyclePlugins interface {
+	fwk.PreFilterPlugin
+	fwk.FilterPlugin
+	fwk.PreScorePlugin
+}
+
+// runCycle runs PreFilter, Filter on a few nodes, and PreScore for pod over
+// the snapshot, as one cycle does.
+func runCycle(ctx context.Context, tb testing.TB, pl cyclePlugins, pod *v1.Pod, nodes []fwk.NodeInfo) {
+	state := framework.NewCycleState()
+	if _, s := pl.PreFilter(ctx, state, pod, nodes); !s.IsSuccess() && !s.IsSkip() {
+		tb.Fatalf("PreFilter: %v", s)
+	}
+	for _, n := range nodes[:min(len(nodes), 16)] {
+		pl.Filter(ctx, state, pod, n)
+	}
+	if s := pl.PreScore(ctx, state, pod, nodes); !s.IsSuccess() && !s.IsSkip() {
+		tb.Fatalf("PreScore: %v", s)
+	}
 }

@@ -1,4 +1,4 @@
-package podaffinity
+package counting
 
 import v1 "k8s.io/api/core/v1"
 
@@ -6,11 +6,11 @@ import v1 "k8s.io/api/core/v1"
 // topology domain, and a query's count is the sum of its nodes' shares.
 
 // domain is one topology domain: a topology key and a node's value for it.
-type domain struct{ key, value string }
+type Domain struct{ Key, Value string }
 
 // domainCounts counts matching pods per topology domain. Zero entries are
 // deleted so that an empty map means "no match anywhere".
-type domainCounts map[domain]int64
+type domainCounts map[Domain]int64
 
 func (m domainCounts) clone() domainCounts {
 	c := make(domainCounts, len(m))
@@ -22,7 +22,7 @@ func (m domainCounts) clone() domainCounts {
 
 // share is one node's contribution to a query: n added to domain d.
 type share struct {
-	d domain
+	d Domain
 	n int64
 }
 
@@ -33,7 +33,7 @@ func appendShare(out []share, node *v1.Node, key string, n int64) []share {
 		return out
 	}
 	if value, ok := node.Labels[key]; ok {
-		out = append(out, share{domain{key, value}, n})
+		out = append(out, share{Domain{key, value}, n})
 	}
 	return out
 }

@@ -1,4 +1,4 @@
-package podaffinity
+package counting
 
 import (
 	"context"
@@ -51,8 +51,9 @@ const (
 )
 
 // index holds the views of one plugin instance, which sees one snapshot.
-type index struct {
-	mu sync.Mutex
+type Index struct {
+	workers workers
+	mu      sync.Mutex
 	// feed says which nodes changed since each view's last refresh.
 	feed  feed
 	views map[string]*view
@@ -64,36 +65,49 @@ type index struct {
 	entries int
 }
 
-func newIndex() *index {
+// NewIndex returns an empty index whose counting runs on p, under
+// operation (the plugin's name) in the parallelizer's metrics.
+func NewIndex(p fwk.Parallelizer, operation string) *Index {
 	registerMetrics()
-	return &index{views: map[string]*view{}, seen: map[string]struct{}{}}
+	return &Index{workers: workers{p, operation}, views: map[string]*view{}, seen: map[string]struct{}{}}
+}
+
+// workers runs per-node work on the scheduler's parallelizer when there is
+// enough of it.
+type workers struct {
+	p         fwk.Parallelizer
+	operation string
+}
+
+// parallelMin is the number of nodes from which counting them is worth the
+// scheduler's workers.
+const parallelMin = 64
+
+func (w workers) each(ctx context.Context, n int, work func(int)) {
+	if n < parallelMin {
+		for i := range n {
+			work(i)
+		}
+		return
+	}
+	w.p.Until(ctx, n, work, w.operation)
 }
 
 // scan starts a scheduling cycle: all is the snapshot's node list, which the
 // views' slots follow. Every query until the next scan must read the same
 // snapshot.
-func (x *index) scan(all []fwk.NodeInfo) {
+func (x *Index) Scan(all []fwk.NodeInfo) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.feed.update(all)
 }
 
-// query returns the sum of the shares counted by count, for the query
-// identified by key. nodes are the nodes that can have shares under count (a
-// subset of the scanned list, or all of it); a kept view covers every scanned
-// node, a query not kept only nodes. count is used only when the view is new:
-// equal keys must mean equal count rules.
-func (x *index) query(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, count countRule) *domainSums {
-	sums, _ := x.refresh(ctx, p, key, nodes, count, byDomain)
-	return sums
-}
-
 // refresh finds or makes the view of key, brings it up to date and returns
-// its publications in forms f, read under the lock because the next refresh
+// its publications in Forms f, read under the lock because the next refresh
 // replaces them. Totals are by position in the scanned list; a query not
 // kept has them only when it asks for totals alone (nodes must then be that
 // list), and Filter, which asks for both over a sublist, reads domains then.
-func (x *index) refresh(ctx context.Context, p fwk.Parallelizer, key string, nodes []fwk.NodeInfo, count countRule, f forms) (*domainSums, *nodeTotals) {
+func (x *Index) Query(ctx context.Context, key string, nodes []fwk.NodeInfo, count Rule, f Forms) (*Sums, *Totals) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.clock++
@@ -103,7 +117,7 @@ func (x *index) refresh(ctx context.Context, p fwk.Parallelizer, key string, nod
 		countQuery("reused")
 	case !x.seenTwice(key):
 		countQuery("once")
-		return countOnce(ctx, p, nodes, count, f)
+		return x.CountOnce(ctx, nodes, count, f)
 	default:
 		countQuery("admitted")
 		v = newView(count, f)
@@ -111,40 +125,35 @@ func (x *index) refresh(ctx context.Context, p fwk.Parallelizer, key string, nod
 	}
 	v.used = x.clock
 	before := v.entries
-	v.refresh(ctx, p, &x.feed)
+	v.refresh(ctx, x.workers, &x.feed)
 	x.entries += v.entries - before
 	x.trim(key)
-	return v.sums, v.perNode
+	return v.sums, v.totals
 }
 
-// countOnce answers a query that is not kept: every node's shares, summed,
-// and for totals each node's sum over its own domains — what a view would
-// publish, without the per-node slots and per-pod memos a view keeps for the
-// next cycle.
-func countOnce(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo, count countRule, f forms) (*domainSums, *nodeTotals) {
+// CountOnce answers a query without keeping it or reading the index's
+// views: every node's shares, summed, and for totals each node's sum over
+// its own domains — what a view would publish, without the per-node slots
+// and per-pod memos a view keeps for the next cycle. Query uses it for a
+// query seen once; a plugin for a cycle whose snapshot generations cannot
+// be trusted (a pod group's).
+func (x *Index) CountOnce(ctx context.Context, nodes []fwk.NodeInfo, count Rule, f Forms) (*Sums, *Totals) {
 	shares := make([][]share, len(nodes))
-	work := func(i int) { shares[i] = count.node(nodes[i], nil) }
-	if len(nodes) >= parallelMin {
-		p.Until(ctx, len(nodes), work, Name)
-	} else {
-		for i := range nodes {
-			work(i)
-		}
-	}
+	x.workers.each(ctx, len(nodes), func(i int) { shares[i] = count.node(nodes[i], nil) })
 	sum := domainCounts{}
 	keyRefs := map[string]int{}
 	for _, node := range shares {
 		for _, sh := range node {
 			sum[sh.d] += sh.n
-			keyRefs[sh.d.key]++
+			keyRefs[sh.d.Key]++
 		}
 	}
-	maps.DeleteFunc(sum, func(_ domain, n int64) bool { return n == 0 })
+	maps.DeleteFunc(sum, func(_ Domain, n int64) bool { return n == 0 })
 	keys := sortedKeys(keyRefs)
-	if f != byNode {
-		return &domainSums{base: sum, nonzero: len(sum), keys: keys}, nil
+	if f != ByNode {
+		return &Sums{base: sum, nonzero: len(sum), keys: keys}, nil
 	}
-	totals := newPerNode(len(nodes))
+	totals := &Totals{pages: newPages(len(nodes)), pos: newPositions(nodes), keys: keys}
 	for i, ni := range nodes {
 		node := ni.Node()
 		if node == nil {
@@ -153,15 +162,15 @@ func countOnce(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo, co
 		total := &totals.pages[i/pageLen][i%pageLen]
 		for _, k := range keys {
 			if v, ok := node.Labels[k]; ok {
-				*total += sum[domain{k, v}]
+				*total += sum[Domain{k, v}]
 			}
 		}
 	}
-	return nil, &nodeTotals{totals: totals, pos: newPositions(nodes), keys: keys}
+	return nil, totals
 }
 
 // seenTwice records key and says whether it was seen before.
-func (x *index) seenTwice(key string) bool {
+func (x *Index) seenTwice(key string) bool {
 	_, now := x.seen[key]
 	_, before := x.seenBefore[key]
 	if now || before {
@@ -178,7 +187,7 @@ func (x *index) seenTwice(key string) bool {
 
 // trim drops idle views, then the least recently used ones (never keep, the
 // view just refreshed) while the index holds too many views or entries.
-func (x *index) trim(keep string) {
+func (x *Index) trim(keep string) {
 	if x.clock%sweepEvery == 0 {
 		for k, v := range x.views {
 			if k != keep && x.clock-v.used > idleQueries {
@@ -193,7 +202,7 @@ func (x *index) trim(keep string) {
 	indexEntries.Set(float64(x.entries))
 }
 
-func (x *index) largest() int {
+func (x *Index) largest() int {
 	n := 0
 	for _, v := range x.views {
 		n = max(n, v.entries)
@@ -201,7 +210,7 @@ func (x *index) largest() int {
 	return n
 }
 
-func (x *index) oldest(keep string) string {
+func (x *Index) oldest(keep string) string {
 	var oldest string
 	var at uint64
 	for k, v := range x.views {
@@ -212,14 +221,7 @@ func (x *index) oldest(keep string) string {
 	return oldest
 }
 
-func (x *index) drop(key string) {
+func (x *Index) drop(key string) {
 	x.entries -= x.views[key].entries
 	delete(x.views, key)
-}
-
-// size returns the number of views and of entries they hold.
-func (x *index) size() (views, entries int) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return len(x.views), x.entries
 }

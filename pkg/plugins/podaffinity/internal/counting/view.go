@@ -1,4 +1,4 @@
-package podaffinity
+package counting
 
 import (
 	"context"
@@ -9,49 +9,6 @@ import (
 	v1 "k8s.io/api/core/v1"
 	fwk "k8s.io/kube-scheduler/framework"
 )
-
-// A view publishes its sum once per cycle, per domain (what Filter and the
-// selector keys read), per node (what Score and Filter read), or both.
-// Neither is modified once published: cycle states of earlier cycles may
-// still hold it.
-
-// forms says which publications a query wants.
-type forms uint8
-
-const (
-	// byDomain is the sum per domain (domainSums).
-	byDomain forms = 1 << iota
-	// byNode is each node's total over its own domains (nodeTotals).
-	byNode
-)
-
-// domainSums is the sum of one query's shares per domain, published as a
-// base shared by many publications plus the differences from it (over): a
-// cycle changes a few domains, and copying every domain to publish them was
-// a cost that grew with the pods counted. Both maps are read-only.
-type domainSums struct {
-	base, over domainCounts
-	// nonzero is the number of domains whose count is not zero.
-	nonzero int
-	// keys are the topology keys with at least one share, zero or not.
-	keys []string
-}
-
-func (s *domainSums) get(d domain) int64 {
-	if s == nil {
-		return 0
-	}
-	return s.base[d] + s.over[d]
-}
-
-// nodeTotals is, for each node, the sum of one query's shares over the
-// node's own domains, by the node's position in pos.
-type nodeTotals struct {
-	totals perNode
-	pos    *positions
-	// keys are the topology keys with at least one share, zero or not.
-	keys []string
-}
 
 // slot is what a view keeps for one node: the shares, and (for a view with
 // totals) the running sums of the node's domains. The generation the shares
@@ -71,7 +28,7 @@ type slot struct {
 // feed logged as changed and touches nothing else; when the list itself
 // changed, it carries the slots over by NodeInfo object first.
 type view struct {
-	count countRule
+	count Rule
 	order []fwk.NodeInfo
 	slots []slot
 	gens  []int64
@@ -88,14 +45,15 @@ type view struct {
 	keysMoved bool
 	// layout and epoch are the feed's when the view was last refreshed.
 	layout, epoch uint64
-	// totals is set for views published byNode; base and over for views
-	// published byDomain.
-	totals *totals
+	// tally is set for views published ByNode; over for views published
+	// ByDomain.
+	tally *tally
 	// pending is, during a refresh, how much each domain's sum has changed
 	// and the totals have not yet taken (see addPending).
-	pending   domainCounts
-	sums      *domainSums
-	perNode   *nodeTotals
+	pending domainCounts
+	// sums and totals are the last publications.
+	sums      *Sums
+	totals    *Totals
 	published bool
 	used      uint64
 	// entries counts the slots' shares and pod memos: the view's size.
@@ -105,12 +63,12 @@ type view struct {
 	reused, podsReused int
 }
 
-func newView(count countRule, f forms) *view {
+func newView(count Rule, f Forms) *view {
 	v := &view{count: count, sum: domainCounts{}, keyRefs: map[string]int{}}
-	if f&byNode != 0 {
-		v.totals, v.pending = newTotals(), domainCounts{}
+	if f&ByNode != 0 {
+		v.tally, v.pending = newTally(), domainCounts{}
 	}
-	if f&byDomain != 0 {
+	if f&ByDomain != 0 {
 		v.over = domainCounts{}
 	}
 	return v
@@ -121,7 +79,7 @@ func (v *view) apply(shares []share, sign int64) {
 		if v.sum[s.d] += sign * s.n; v.sum[s.d] == 0 {
 			delete(v.sum, s.d)
 		}
-		if v.totals != nil {
+		if v.tally != nil {
 			v.pending[s.d] += sign * s.n
 		}
 		if v.over != nil {
@@ -129,23 +87,19 @@ func (v *view) apply(shares []share, sign int64) {
 				delete(v.over, s.d)
 			}
 		}
-		refs := v.keyRefs[s.d.key] + int(sign)
+		refs := v.keyRefs[s.d.Key] + int(sign)
 		switch refs {
 		case 0:
-			delete(v.keyRefs, s.d.key)
+			delete(v.keyRefs, s.d.Key)
 			v.keysMoved = true
 		case 1:
 			v.keysMoved = v.keysMoved || sign > 0
-			v.keyRefs[s.d.key] = refs
+			v.keyRefs[s.d.Key] = refs
 		default:
-			v.keyRefs[s.d.key] = refs
+			v.keyRefs[s.d.Key] = refs
 		}
 	}
 }
-
-// parallelMin is the number of changed nodes from which recomputing shares is
-// worth the scheduler's workers.
-const parallelMin = 64
 
 // lookahead bounds how far the walk searches the old list for a node that
 // is not at the expected position (nodes removed before it). A node found
@@ -160,7 +114,7 @@ const lookahead = 8
 // generation. The scheduler cache gives every change a new generation, and
 // the snapshot keeps one object per node name, so reuse is sound; every old
 // share not reused is subtracted.
-func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, f *feed) {
+func (v *view) refresh(ctx context.Context, w workers, f *feed) {
 	nodes := f.all
 	moved := v.layout != f.layout || v.order == nil
 	dirty := false
@@ -180,17 +134,17 @@ func (v *view) refresh(ctx context.Context, p fwk.Parallelizer, f *feed) {
 	}
 	changed := v.changed(f, moved)
 	v.reused += len(nodes) - len(changed)
-	if v.recount(ctx, p, nodes, changed) {
+	if v.recount(ctx, w, nodes, changed) {
 		dirty = true
 	}
-	if v.totals != nil {
+	if v.tally != nil {
 		v.addPending()
 	}
 	v.epoch = f.epoch
 	if v.keysMoved {
 		v.keys, v.keysMoved = sortedKeys(v.keyRefs), false
 	}
-	if v.totals != nil && v.totals.update(nodes, f.pos, v.slots, changed, moved, v.keys) {
+	if v.tally != nil && v.tally.update(nodes, f.pos, v.slots, changed, moved, v.keys) {
 		dirty = true
 	}
 	if dirty || !v.published {
@@ -222,7 +176,7 @@ func (v *view) changed(f *feed, moved bool) []int {
 
 // recount computes the shares of the nodes at positions changed and applies
 // the difference to the sum; it reports whether any shares changed.
-func (v *view) recount(ctx context.Context, p fwk.Parallelizer, nodes []fwk.NodeInfo, changed []int) bool {
+func (v *view) recount(ctx context.Context, w workers, nodes []fwk.NodeInfo, changed []int) bool {
 	fresh := make([][]share, len(changed))
 	memos := make([][]podShares, len(changed))
 	reused := make([]int, len(changed))
@@ -230,13 +184,7 @@ func (v *view) recount(ctx context.Context, p fwk.Parallelizer, nodes []fwk.Node
 		i := changed[k]
 		fresh[k], memos[k], reused[k] = v.count.recount(nodes[i], &v.slots[i])
 	}
-	if len(changed) >= parallelMin {
-		p.Until(ctx, len(changed), work, Name)
-	} else {
-		for k := range changed {
-			work(k)
-		}
-	}
+	w.each(ctx, len(changed), work)
 	dirty := false
 	for k, i := range changed {
 		slot := &v.slots[i]
@@ -297,7 +245,7 @@ func (v *view) realign(nodes []fwk.NodeInfo, slots []slot, gens []int64) bool {
 func (v *view) addPending() {
 	for d, n := range v.pending {
 		if n != 0 {
-			v.totals.add(d, n)
+			v.tally.add(d, n)
 		}
 	}
 	// A refresh that counted every node leaves a map as large as the
@@ -311,8 +259,8 @@ func (v *view) addPending() {
 
 func (v *view) publish() {
 	v.published = true
-	if v.totals != nil {
-		v.perNode = &nodeTotals{keys: v.keys, totals: v.totals.publish(), pos: v.totals.pos}
+	if v.tally != nil {
+		v.totals = v.tally.publish(v.keys)
 	}
 	if v.over == nil {
 		return
@@ -324,7 +272,7 @@ func (v *view) publish() {
 	if len(v.over) > 0 {
 		over = maps.Clone(v.over)
 	}
-	v.sums = &domainSums{base: v.base, over: over, nonzero: len(v.sum), keys: v.keys}
+	v.sums = &Sums{base: v.base, over: over, nonzero: len(v.sum), keys: v.keys}
 }
 
 // compactAt is how many domains may differ from the base before the sum is

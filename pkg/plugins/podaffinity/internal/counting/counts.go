@@ -1,35 +1,35 @@
-package podaffinity
+package counting
 
 import fwk "k8s.io/kube-scheduler/framework"
 
 // layered is a published count (shared, read-only) plus this cycle's own
 // changes from preemption's AddPod and RemovePod, so a cycle never copies the
 // cluster-wide counts to change a few.
-type layered struct {
-	sums *domainSums
+type Counts struct {
+	sums *Sums
 	// totals, when the view publishes them, are the same count per node.
-	totals *nodeTotals
+	totals *Totals
 	delta  domainCounts
 	// nonzero counts the domains whose combined count is not zero: a fresh
 	// count would hold exactly these entries.
 	nonzero int
 }
 
-// newLayered layers on sums and, if not nil, the same count's totals; nil
+// NewCounts layers on sums and, if not nil, the same count's totals; nil
 // sums is no counts at all.
-func newLayered(sums *domainSums, totals *nodeTotals) *layered {
-	l := &layered{sums: sums, totals: totals}
+func NewCounts(sums *Sums, totals *Totals) *Counts {
+	l := &Counts{sums: sums, totals: totals}
 	if sums != nil {
 		l.nonzero = sums.nonzero
 	}
 	return l
 }
 
-func (l *layered) get(d domain) int64 { return l.sums.get(d) + l.delta[d] }
+func (l *Counts) Get(d Domain) int64 { return l.sums.Get(d) + l.delta[d] }
 
 // place is a node's position, looked up once per Filter call for every
 // count whose totals use the same positions (all kept views do).
-type place struct {
+type Position struct {
 	in *positions
 	i  int32
 	ok bool
@@ -39,7 +39,7 @@ type place struct {
 // published totals, ni is the snapshot's own NodeInfo and the cycle changed
 // no count; otherwise callers read the domains. at remembers ni's position
 // for the next count.
-func (l *layered) total(ni fwk.NodeInfo, at *place) (int64, bool) {
+func (l *Counts) Total(ni fwk.NodeInfo, at *Position) (int64, bool) {
 	if l.totals == nil || len(l.delta) > 0 {
 		return 0, false
 	}
@@ -50,16 +50,16 @@ func (l *layered) total(ni fwk.NodeInfo, at *place) (int64, bool) {
 	if !at.ok {
 		return 0, false
 	}
-	return l.totals.totals.at(at.i), true
+	return l.totals.At(at.i), true
 }
 
-func (l *layered) empty() bool { return l.nonzero == 0 }
+func (l *Counts) Empty() bool { return l.nonzero == 0 }
 
-func (l *layered) len() int { return l.nonzero }
+func (l *Counts) Len() int { return l.nonzero }
 
 // add changes domain d by n.
-func (l *layered) add(d domain, n int64) {
-	before := l.get(d)
+func (l *Counts) Add(d Domain, n int64) {
+	before := l.Get(d)
 	if l.delta == nil {
 		l.delta = domainCounts{}
 	}
@@ -78,19 +78,19 @@ func (l *layered) add(d domain, n int64) {
 // returns true, and reports whether it did. A domain may sit in the base, the
 // published differences and the cycle's delta; it is visited once, from the
 // first of them that holds it.
-func (l *layered) each(fn func(d domain, n int64) bool) bool {
+func (l *Counts) Each(fn func(d Domain, n int64) bool) bool {
 	var base, over domainCounts
 	if l.sums != nil {
 		base, over = l.sums.base, l.sums.over
 	}
 	for d := range base {
-		if c := l.get(d); c != 0 && fn(d, c) {
+		if c := l.Get(d); c != 0 && fn(d, c) {
 			return true
 		}
 	}
 	for d := range over {
 		if _, ok := base[d]; !ok {
-			if c := l.get(d); c != 0 && fn(d, c) {
+			if c := l.Get(d); c != 0 && fn(d, c) {
 				return true
 			}
 		}
@@ -105,7 +105,7 @@ func (l *layered) each(fn func(d domain, n int64) bool) bool {
 	return false
 }
 
-func (l *layered) clone() *layered {
+func (l *Counts) Clone() *Counts {
 	c := *l
 	c.delta = l.delta.clone()
 	return &c

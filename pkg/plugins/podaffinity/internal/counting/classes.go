@@ -1,4 +1,4 @@
-package podaffinity
+package counting
 
 import (
 	"slices"
@@ -9,7 +9,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/sets"
-	fwk "k8s.io/kube-scheduler/framework"
 )
 
 // An existing pod's term sees the incoming pod's namespace only through two
@@ -21,34 +20,8 @@ import (
 // together with another, reuse the views the cluster already keeps instead
 // of counting every node afresh.
 //
-// The selector-keys view carries what the answers need: each term's
-// namespaces as one domain key (namespacesMark) and each label key of a
-// namespaceSelector (namespaceLabelMark), marked for required anti-affinity
-// terms as their label keys are.
-
-const (
-	// namespacesMark prefixes the selector-keys domain of a term's
-	// namespaces; namespaceLabelMark that of a namespaceSelector's label key.
-	// NUL cannot start a label key, so neither is read as one.
-	namespacesMark     = "\x00namespaces:"
-	namespaceLabelMark = "\x00namespace-label:"
-)
-
-// namespaceShares appends what term t reads of the incoming pod's namespace,
-// with value as the selector-keys shares of its label keys.
-func namespaceShares(out []share, t *fwk.AffinityTerm, value string) []share {
-	if t.Namespaces.Len() > 0 {
-		out = append(out, share{domain{key: namespacesMark + encodeNames(t.Namespaces), value: value}, 1})
-	}
-	// A nil namespaceSelector parses to one that is not selectable and
-	// matches nothing: it reads no label.
-	if reqs, selectable := t.NamespaceSelector.Requirements(); selectable {
-		for _, r := range reqs {
-			out = append(out, share{domain{key: namespaceLabelMark + r.Key(), value: value}, 1})
-		}
-	}
-	return out
-}
+// The selector-keys query carries what the answers need (see
+// selectorkeys.go); ReadSelectorKeys hands it to ClassCache.get.
 
 // encodeNames writes a set of names sorted, each quoted, so that decodeNames
 // gives the set back whatever the names hold.
@@ -78,10 +51,10 @@ func decodeNames(s string) sets.Set[string] {
 	return out
 }
 
-// namespaceClasses is what one kind of existing terms reads of namespaces:
+// NamespaceClasses is what one kind of existing terms reads of namespaces:
 // the sets of namespaces they name and the label keys their
 // namespaceSelectors name. It never changes once made.
-type namespaceClasses struct {
+type NamespaceClasses struct {
 	// sets are the encoded sets as the selector-keys view has them, sorted;
 	// names the same, decoded.
 	sets  []string
@@ -101,9 +74,9 @@ var classVersions atomic.Uint64
 // under the keys. Namespaces with equal classes (under one version) are alike
 // to every term. No classes (nil) are written as empty content: every
 // namespace is then alike.
-func (c *namespaceClasses) writeClass(k *keyBuilder, ns string, nsLabels labels.Set) {
+func (c *NamespaceClasses) writeClass(k *keyBuilder, ns string, nsLabels labels.Set) {
 	if c == nil {
-		c = &namespaceClasses{}
+		c = &NamespaceClasses{}
 	}
 	k.uint(c.version)
 	for i, names := range c.names {
@@ -116,16 +89,16 @@ func (c *namespaceClasses) writeClass(k *keyBuilder, ns string, nsLabels labels.
 	k.labelsUnder(nsLabels, c.labelKeys)
 }
 
-// classCache keeps the last namespaceClasses of each kind, so that a cycle
+// ClassCache keeps the last NamespaceClasses of each kind, so that a cycle
 // whose selector-keys view did not change decodes nothing and keeps the
 // version (and so the views) of the cycle before.
-type classCache struct {
+type ClassCache struct {
 	mu   sync.Mutex
-	last map[string]*namespaceClasses
+	last map[string]*NamespaceClasses
 }
 
 // get returns the classes of kind for sets and labelKeys (both sorted).
-func (cc *classCache) get(kind string, setKeys, labelKeys []string) *namespaceClasses {
+func (cc *ClassCache) get(kind string, setKeys, labelKeys []string) *NamespaceClasses {
 	if len(setKeys) == 0 && len(labelKeys) == 0 {
 		return nil
 	}
@@ -134,12 +107,12 @@ func (cc *classCache) get(kind string, setKeys, labelKeys []string) *namespaceCl
 	if c := cc.last[kind]; c != nil && slices.Equal(c.sets, setKeys) && slices.Equal(c.labelKeys, labelKeys) {
 		return c
 	}
-	c := &namespaceClasses{sets: setKeys, labelKeys: labelKeys, version: classVersions.Add(1)}
+	c := &NamespaceClasses{sets: setKeys, labelKeys: labelKeys, version: classVersions.Add(1)}
 	for _, s := range setKeys {
 		c.names = append(c.names, decodeNames(s))
 	}
 	if cc.last == nil {
-		cc.last = map[string]*namespaceClasses{}
+		cc.last = map[string]*NamespaceClasses{}
 	}
 	cc.last[kind] = c
 	return c

@@ -1,4 +1,4 @@
-package podaffinity
+package counting
 
 import (
 	"fmt"
@@ -20,16 +20,16 @@ import (
 // earlier cycles may still hold it).
 func TestPublishedSumsStayExact(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	v := newView(countRule{}, byDomain)
+	v := newView(Rule{}, ByDomain)
 	type published struct {
-		sums *domainSums
+		sums *Sums
 		want domainCounts
 	}
 	var kept []published
 	compactions := 0
 	for cycle := range 2000 {
 		for range 1 + rng.Intn(4) {
-			d := domain{"kubernetes.io/hostname", fmt.Sprintf("node-%d", rng.Intn(300))}
+			d := Domain{"kubernetes.io/hostname", fmt.Sprintf("node-%d", rng.Intn(300))}
 			sign := int64(1)
 			if rng.Intn(3) == 0 && v.sum[d] > 0 {
 				sign = -1
@@ -46,7 +46,7 @@ func TestPublishedSumsStayExact(t *testing.T) {
 		}
 		kept = append(kept, published{v.sums, maps.Clone(v.sum)})
 		for _, p := range kept[max(0, len(kept)-10):] {
-			got := newLayered(p.sums, nil).materialize()
+			got := NewCounts(p.sums, nil).materialize()
 			if !maps.Equal(got, p.want) || p.sums.nonzero != len(p.want) {
 				t.Fatalf("cycle %d: a publication reads %v (%d non-zero), was %v", cycle, got, p.sums.nonzero, p.want)
 			}
@@ -78,7 +78,7 @@ func TestPublishedTotalsStayExact(t *testing.T) {
 			Label(v1.LabelTopologyZone, fmt.Sprintf("zone-%d", i%3)).Obj())
 		nodes[i] = ni
 	}
-	tot := newTotals()
+	tot := newTally()
 	slots := make([]slot, nodeCount)
 	tot.update(nodes, newPositions(nodes), slots, nil, true, keys)
 	// want is every node's total, computed from the domains' sums.
@@ -87,13 +87,13 @@ func TestPublishedTotalsStayExact(t *testing.T) {
 		out := make([]int64, nodeCount)
 		for i, ni := range nodes {
 			for _, k := range keys {
-				out[i] += sums[domain{k, ni.Node().Labels[k]}]
+				out[i] += sums[Domain{k, ni.Node().Labels[k]}]
 			}
 		}
 		return out
 	}
 	type published struct {
-		totals perNode
+		totals *Totals
 		want   []int64
 	}
 	var kept []published
@@ -101,30 +101,30 @@ func TestPublishedTotalsStayExact(t *testing.T) {
 	for cycle := range 300 {
 		before := slices.Clone(tot.pages)
 		// One pod placed a cycle; one in ten changes a zone, every page.
-		d := domain{v1.LabelHostname, fmt.Sprintf("node-%d", rng.Intn(nodeCount))}
+		d := Domain{v1.LabelHostname, fmt.Sprintf("node-%d", rng.Intn(nodeCount))}
 		if rng.Intn(10) == 0 {
-			d = domain{v1.LabelTopologyZone, fmt.Sprintf("zone-%d", rng.Intn(3))}
+			d = Domain{v1.LabelTopologyZone, fmt.Sprintf("zone-%d", rng.Intn(3))}
 		}
 		sums[d]++
 		tot.add(d, 1)
 		for k := range before {
 			if before[k] != tot.pages[k] {
 				pagesCopied++
-				if d.key == v1.LabelTopologyZone {
+				if d.Key == v1.LabelTopologyZone {
 					zoneCopies++
 				}
 			}
 		}
-		kept = append(kept, published{tot.publish(), want()})
+		kept = append(kept, published{tot.publish(keys), want()})
 		for _, p := range kept {
 			for i, w := range p.want {
-				if got := p.totals.at(int32(i)); got != w {
+				if got := p.totals.At(int32(i)); got != w {
 					t.Fatalf("cycle %d: a publication reads %d for node-%d, was %d", cycle, got, i, w)
 				}
 			}
 		}
 	}
-	// A zone holds more than wideAt nodes: its sum is kept apart, and
+	// A zone holds more than WideAt nodes: its sum is kept apart, and
 	// changing it copies no page.
 	if zoneCopies > 0 {
 		t.Errorf("zone changes copied %d pages", zoneCopies)
@@ -145,12 +145,12 @@ func TestTotalsKeepKeysThatGo(t *testing.T) {
 		ni.SetNode(st.MakeNode().Name(fmt.Sprintf("node-%d", i)).Label(v1.LabelHostname, fmt.Sprintf("node-%d", i)).Obj())
 		nodes[i] = ni
 	}
-	tot, slots, pos := newTotals(), make([]slot, len(nodes)), newPositions(nodes)
+	tot, slots, pos := newTally(), make([]slot, len(nodes)), newPositions(nodes)
 	host := []string{v1.LabelHostname}
 	tot.update(nodes, pos, slots, nil, true, host)
-	tot.add(domain{v1.LabelHostname, "node-3"}, 1)
+	tot.add(Domain{v1.LabelHostname, "node-3"}, 1)
 	tot.update(nodes, pos, slots, nil, false, nil)
-	tot.add(domain{v1.LabelHostname, "node-3"}, -1)
+	tot.add(Domain{v1.LabelHostname, "node-3"}, -1)
 	pages := tot.pages
 	for _, keys := range [][]string{host, nil, host} {
 		if tot.update(nodes, pos, slots, nil, false, keys) {
@@ -160,8 +160,8 @@ func TestTotalsKeepKeysThatGo(t *testing.T) {
 	if &pages[0] != &tot.pages[0] {
 		t.Error("the pages were replaced")
 	}
-	tot.add(domain{v1.LabelHostname, "node-7"}, 2)
-	if got := tot.publish().at(7); got != 2 {
+	tot.add(Domain{v1.LabelHostname, "node-7"}, 2)
+	if got := tot.publish(nil).At(7); got != 2 {
 		t.Errorf("node-7's total is %d after its hostname's count became 2", got)
 	}
 }

@@ -1,4 +1,4 @@
-package podaffinity
+package counting
 
 import (
 	"testing"
@@ -20,10 +20,10 @@ func TestNodeInfoWithoutNode(t *testing.T) {
 	if !term.Matches(ni.GetPods()[0].GetPod(), nil) {
 		t.Fatal("the term must match the pod, or the test checks nothing")
 	}
-	if got := antiAffinityShares([]fwk.AffinityTerm{term}).node(ni, nil); len(got) != 0 {
+	if got := AntiAffinity([]fwk.AffinityTerm{term}).node(ni, nil); len(got) != 0 {
 		t.Errorf("shares of a NodeInfo without a Node: %v", got)
 	}
-	tot := newTotals()
+	tot := newTally()
 	tot.keys = []string{v1.LabelHostname}
 	if got := tot.bind(ni, nil); len(got) != 0 {
 		t.Errorf("cells of a NodeInfo without a Node: %v", got)
