@@ -80,9 +80,11 @@ func (pl *PodAffinity) PreFilter(ctx context.Context, cs fwk.CycleState, pod *v1
 	if pl.gates.IgnoresPlacement(pod) {
 		return nil, fwk.NewStatus(fwk.Skip)
 	}
-	if nothing, err := pl.nothingToFilter(pod); err != nil {
-		return nil, fwk.AsStatus(err)
-	} else if nothing {
+	antiNodes, err := pl.snapshot.NodeInfos().HavePodsWithRequiredAntiAffinityList()
+	if err != nil {
+		return nil, fwk.AsStatus(fmt.Errorf("%s: listing nodes with anti-affinity pods: %w", Name, err))
+	}
+	if len(antiNodes) == 0 && !hasRequiredTerms(pod) {
 		// Most pods: no terms, and no pod anywhere with anti-affinity.
 		return nil, fwk.NewStatus(fwk.Skip)
 	}
@@ -102,7 +104,7 @@ func (pl *PodAffinity) PreFilter(ctx context.Context, cs fwk.CycleState, pod *v1
 	if err := pl.resolveAll(s.antiAffinity); err != nil {
 		return nil, fwk.AsStatus(err)
 	}
-	if err := pl.countExisting(ctx, cs, s, nodes); err != nil {
+	if err := pl.countExisting(ctx, cs, s, nodes, antiNodes); err != nil {
 		return nil, fwk.AsStatus(err)
 	}
 	if len(s.affinity) == 0 && len(s.antiAffinity) == 0 && s.existingAntiCounts.Empty() {
@@ -112,28 +114,18 @@ func (pl *PodAffinity) PreFilter(ctx context.Context, cs fwk.CycleState, pod *v1
 	return nil, nil
 }
 
-// nothingToFilter reports, without building any state, that pod has no
-// required terms and no node holds a pod with required anti-affinity.
-func (pl *PodAffinity) nothingToFilter(pod *v1.Pod) (bool, error) {
-	if a := pod.Spec.Affinity; a != nil && (a.PodAffinity != nil && len(a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0 ||
-		a.PodAntiAffinity != nil && len(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0) {
-		return false, nil
-	}
-	antiNodes, err := pl.snapshot.NodeInfos().HavePodsWithRequiredAntiAffinityList()
-	if err != nil {
-		return false, fmt.Errorf("listing nodes with anti-affinity pods: %w", err)
-	}
-	return len(antiNodes) == 0, nil
+// hasRequiredTerms reports, without parsing them, whether pod has required
+// affinity or anti-affinity terms.
+func hasRequiredTerms(pod *v1.Pod) bool {
+	a := pod.Spec.Affinity
+	return a != nil && (a.PodAffinity != nil && len(a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0 ||
+		a.PodAntiAffinity != nil && len(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0)
 }
 
 // countExisting fills the counts from the index. Existing pods' anti-affinity
-// can only come from the nodes the snapshot lists as having such pods; the
-// incoming pod's own terms may match any pod on any node.
-func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *filterState, nodes []fwk.NodeInfo) error {
-	antiNodes, err := pl.snapshot.NodeInfos().HavePodsWithRequiredAntiAffinityList()
-	if err != nil {
-		return fmt.Errorf("listing nodes with anti-affinity pods: %w", err)
-	}
+// can only come from antiNodes, the nodes the snapshot lists as having such
+// pods; the incoming pod's own terms may match any pod on any node.
+func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *filterState, nodes, antiNodes []fwk.NodeInfo) error {
 	// Only existing pods' required anti-affinity terms count here, so only
 	// the labels their selectors name tell incoming pods apart.
 	sel, err := pl.selectorKeys(ctx, cs)

@@ -80,11 +80,11 @@ func churn(tb testing.TB, pods, cycleEvery, checkEvery int, check func(done int,
 // TestIndexEqualsFreshCount makes.
 const indexSteps = 3000
 
-// liveState mirrors what the test put into the scheduler cache.
 // uniqueKey is a label every incoming pod carries with its own value; a few
 // existing pods select on it.
 const uniqueKey = "signature"
 
+// liveState mirrors what the test put into the scheduler cache.
 type liveState struct {
 	t       *testing.T
 	g       plugintest.Gen

@@ -17,8 +17,9 @@ import (
 
 // EventsToRegister lists what can lift a rejection: a placed pod appearing,
 // changing labels or leaving; the pending pod's own labels changing (its
-// self-affinity and others' anti-affinity read them); and nodes appearing or
-// changing labels (topology domains).
+// self-affinity and others' anti-affinity read them); nodes appearing or
+// changing labels (topology domains); and namespaces appearing or changing
+// labels (namespaceSelectors read them).
 func (pl *PodAffinity) EventsToRegister(_ context.Context) ([]fwk.ClusterEventWithHint, error) {
 	return []fwk.ClusterEventWithHint{
 		{Event: fwk.ClusterEvent{Resource: fwk.AssignedPod, ActionType: fwk.Add | fwk.UpdatePodLabel | fwk.Delete}, QueueingHintFn: pl.isSchedulableAfterPodChange},
@@ -48,7 +49,7 @@ func (pl *PodAffinity) isSchedulableAfterNamespaceChange(logger klog.Logger, pod
 	newName, newLabels := newMeta.GetName(), labels.Set(newMeta.GetLabels())
 	var oldLabels labels.Set
 	if oldObj != nil {
-		if _, oldLabels, err = nameAndLabels(oldObj); err != nil {
+		if oldLabels, err = namespaceLabelsOf(oldObj); err != nil {
 			return fwk.Queue, err
 		}
 		if labels.Equals(oldLabels, newLabels) {
@@ -81,12 +82,13 @@ func (pl *PodAffinity) isSchedulableAfterNamespaceChange(logger klog.Logger, pod
 	return fwk.QueueSkip, nil
 }
 
-func nameAndLabels(obj any) (string, labels.Set, error) {
+// namespaceLabelsOf reads a namespace event object's labels.
+func namespaceLabelsOf(obj any) (labels.Set, error) {
 	m, err := meta.Accessor(obj)
 	if err != nil {
-		return "", nil, fmt.Errorf("%s: namespace event: %w", Name, err)
+		return nil, fmt.Errorf("%s: namespace event: %w", Name, err)
 	}
-	return m.GetName(), labels.Set(m.GetLabels()), nil
+	return labels.Set(m.GetLabels()), nil
 }
 
 func alwaysQueue(logger klog.Logger, pod *v1.Pod, _, _ any) (fwk.QueueingHint, error) {

@@ -2,7 +2,7 @@ package counting
 
 import fwk "k8s.io/kube-scheduler/framework"
 
-// layered is a published count (shared, read-only) plus this cycle's own
+// Counts is a published count (shared, read-only) plus this cycle's own
 // changes from preemption's AddPod and RemovePod, so a cycle never copies the
 // cluster-wide counts to change a few.
 type Counts struct {
@@ -25,17 +25,19 @@ func NewCounts(sums *Sums, totals *Totals) *Counts {
 	return l
 }
 
+// Get returns domain d's count.
 func (l *Counts) Get(d Domain) int64 { return l.sums.Get(d) + l.delta[d] }
 
-// place is a node's position, looked up once per Filter call for every
-// count whose totals use the same positions (all kept views do).
+// Position is a node's position, looked up once per Filter call for every
+// count whose totals use the same positions (all kept views do). Its zero
+// value has looked up nothing.
 type Position struct {
 	in *positions
 	i  int32
 	ok bool
 }
 
-// total returns the sum of the counts of ni's domains, when the view
+// Total returns the sum of the counts of ni's domains, when the view
 // published totals, ni is the snapshot's own NodeInfo and the cycle changed
 // no count; otherwise callers read the domains. at remembers ni's position
 // for the next count.
@@ -53,11 +55,13 @@ func (l *Counts) Total(ni fwk.NodeInfo, at *Position) (int64, bool) {
 	return l.totals.At(at.i), true
 }
 
+// Empty reports whether every domain's count is zero.
 func (l *Counts) Empty() bool { return l.nonzero == 0 }
 
+// Len is the number of domains whose count is not zero.
 func (l *Counts) Len() int { return l.nonzero }
 
-// add changes domain d by n.
+// Add changes domain d's count by n, in this cycle's layer only.
 func (l *Counts) Add(d Domain, n int64) {
 	before := l.Get(d)
 	if l.delta == nil {
@@ -74,7 +78,7 @@ func (l *Counts) Add(d Domain, n int64) {
 	}
 }
 
-// each calls fn for every domain with a non-zero combined count until fn
+// Each calls fn for every domain with a non-zero combined count until fn
 // returns true, and reports whether it did. A domain may sit in the base, the
 // published differences and the cycle's delta; it is visited once, from the
 // first of them that holds it.
@@ -105,6 +109,7 @@ func (l *Counts) Each(fn func(d Domain, n int64) bool) bool {
 	return false
 }
 
+// Clone copies the cycle's layer; the published counts are shared.
 func (l *Counts) Clone() *Counts {
 	c := *l
 	c.delta = l.delta.clone()

@@ -5,7 +5,7 @@ import v1 "k8s.io/api/core/v1"
 // The package's vocabulary: every count the plugin keeps is a number per
 // topology domain, and a query's count is the sum of its nodes' shares.
 
-// domain is one topology domain: a topology key and a node's value for it.
+// Domain is one topology domain: a topology key and a node's value for it.
 type Domain struct{ Key, Value string }
 
 // domainCounts counts matching pods per topology domain. Zero entries are

@@ -22,8 +22,9 @@ import (
 // the scheduler cache gives a NodeInfo a new, never reused generation on every
 // change, and the snapshot copies it; so a node whose generation is unchanged
 // has the share it had, and the sum of shares is the count. Queries are keyed
-// by everything their shares depend on (see the key functions). The tests in
-// index_test.go check the equality after random cache changes.
+// by everything their shares depend on (see keys.go). The tests in
+// the parent package's TestIndexEqualsFreshCount checks the equality after
+// random cache changes.
 
 // What the index may keep. Views cost memory in proportion to the pods they
 // count (a memo and a share or two per pod), so the bounds are on views and
@@ -50,7 +51,7 @@ const (
 	seenLimit = 1024
 )
 
-// index holds the views of one plugin instance, which sees one snapshot.
+// Index holds the views of one plugin instance, which sees one snapshot.
 type Index struct {
 	workers workers
 	mu      sync.Mutex
@@ -93,7 +94,7 @@ func (w workers) each(ctx context.Context, n int, work func(int)) {
 	w.p.Until(ctx, n, work, w.operation)
 }
 
-// scan starts a scheduling cycle: all is the snapshot's node list, which the
+// Scan starts a scheduling cycle: all is the snapshot's node list, which the
 // views' slots follow. Every query until the next scan must read the same
 // snapshot.
 func (x *Index) Scan(all []fwk.NodeInfo) {
@@ -102,11 +103,17 @@ func (x *Index) Scan(all []fwk.NodeInfo) {
 	x.feed.update(all)
 }
 
-// refresh finds or makes the view of key, brings it up to date and returns
-// its publications in Forms f, read under the lock because the next refresh
-// replaces them. Totals are by position in the scanned list; a query not
-// kept has them only when it asks for totals alone (nodes must then be that
-// list), and Filter, which asks for both over a sublist, reads domains then.
+// Query answers the query named by key: the sum of the shares rule count
+// gives, in forms f. nodes are the nodes that can have shares under count
+// (a subset of the scanned list, or all of it); a kept view covers every
+// scanned node, a query not kept only nodes. count is used only when the
+// view is new: equal keys must mean equal rules.
+//
+// It finds or makes the view of key, brings it up to date and returns its
+// publications, read under the lock because the next refresh replaces them.
+// Totals are by position in the scanned list; a query not kept has them only
+// when it asks for totals alone (nodes must then be that list), and Filter,
+// which asks for both over a sublist, reads domains then.
 func (x *Index) Query(ctx context.Context, key string, nodes []fwk.NodeInfo, count Rule, f Forms) (*Sums, *Totals) {
 	x.mu.Lock()
 	defer x.mu.Unlock()

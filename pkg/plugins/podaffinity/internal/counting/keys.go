@@ -153,7 +153,7 @@ func sortedSet(s sets.Set[string]) []string {
 	return l
 }
 
-// ScoreKey: the shares depend on the incoming pod's identity as
+// ScoreKey names the score query of sc, whose shares depend on the incoming pod's identity as
 // existing pods' terms see it (IdentityKey), and on its preferred terms (as
 // written and as resolved). The hard weight is fixed per plugin instance.
 func ScoreKey(sc *ScoreRelation, sel *SelectorKeys) (string, error) {

@@ -24,13 +24,13 @@ func (c Rule) recount(ni fwk.NodeInfo, old *slot) ([]share, []podShares, int) {
 	pods := c.pods(ni)
 	var out []share
 	memo := make([]podShares, 0, len(pods))
-	var index map[fwk.PodInfo]int
+	var byInfo map[fwk.PodInfo]int
 	reused := 0
 	for k, p := range pods {
 		from := int32(len(out))
 		j := -1
 		if old.node == node && node != nil {
-			j, index = old.find(p, k, index)
+			j, byInfo = old.find(p, k, byInfo)
 		}
 		if j >= 0 && old.pods[j].pod == p.GetPod() {
 			out = append(out, old.shares[old.pods[j].from:old.pods[j].to]...)
@@ -44,29 +44,29 @@ func (c Rule) recount(ni fwk.NodeInfo, old *slot) ([]share, []podShares, int) {
 }
 
 // find returns the position of p among the slot's pods, trying the position
-// it has now (pods keep their order) before an index built on first need.
-func (s *slot) find(p fwk.PodInfo, at int, index map[fwk.PodInfo]int) (int, map[fwk.PodInfo]int) {
+// it has now (pods keep their order) before a map built on first need.
+func (s *slot) find(p fwk.PodInfo, at int, byInfo map[fwk.PodInfo]int) (int, map[fwk.PodInfo]int) {
 	if at < len(s.pods) && s.pods[at].info == p {
-		return at, index
+		return at, byInfo
 	}
-	if index == nil && at >= len(s.pods) {
+	if byInfo == nil && at >= len(s.pods) {
 		// Past the old list: usually the pod just added, which a scan rules
-		// out without building an index.
+		// out without building the map.
 		for j := range s.pods {
 			if s.pods[j].info == p {
-				return j, index
+				return j, byInfo
 			}
 		}
-		return -1, index
+		return -1, byInfo
 	}
-	if index == nil {
-		index = make(map[fwk.PodInfo]int, len(s.pods))
+	if byInfo == nil {
+		byInfo = make(map[fwk.PodInfo]int, len(s.pods))
 		for j := range s.pods {
-			index[s.pods[j].info] = j
+			byInfo[s.pods[j].info] = j
 		}
 	}
-	if j, ok := index[p]; ok {
-		return j, index
+	if j, ok := byInfo[p]; ok {
+		return j, byInfo
 	}
-	return -1, index
+	return -1, byInfo
 }

@@ -27,7 +27,7 @@ func (c Rule) node(ni fwk.NodeInfo, out []share) []share {
 	return out
 }
 
-// ExistingAntiAffinity: one per required anti-affinity term of a pod on the
+// ExistingAntiAffinity counts one per required anti-affinity term of a pod on the
 // node that the incoming pod (namespace, labels, namespace labels) matches.
 func ExistingAntiAffinity(pod *v1.Pod, nsLabels labels.Set) Rule {
 	return Rule{
@@ -43,7 +43,7 @@ func ExistingAntiAffinity(pod *v1.Pod, nsLabels labels.Set) Rule {
 	}
 }
 
-// Affinity: for each pod on the node matching all terms, one in each
+// Affinity counts, for each pod on the node matching all terms, one in each
 // term's domain.
 func Affinity(terms []fwk.AffinityTerm) Rule {
 	return Rule{
@@ -59,7 +59,7 @@ func Affinity(terms []fwk.AffinityTerm) Rule {
 	}
 }
 
-// AntiAffinity: for each pod on the node and each term it matches, one
+// AntiAffinity counts, for each pod on the node and each term it matches, one
 // in the term's domain.
 func AntiAffinity(terms []fwk.AffinityTerm) Rule {
 	return Rule{

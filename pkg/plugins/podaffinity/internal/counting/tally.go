@@ -109,9 +109,9 @@ func (t *tally) setWide(i int32, w int32) {
 	t.wide[i] = w
 }
 
-// place binds position i to cell c: as its wide cell if c is wide and i has
+// attach binds position i to cell c: as its wide cell if c is wide and i has
 // none yet, else through its page total.
-func (t *tally) place(c *cell, i int32, total *int64) {
+func (t *tally) attach(c *cell, i int32, total *int64) {
 	if c.wide > 0 && t.wide[i] == 0 {
 		t.setWide(i, c.wide)
 		return
@@ -207,7 +207,7 @@ func (t *tally) rebind(ni fwk.NodeInfo, s *slot, i int32) bool {
 	total := t.total(i)
 	*total = 0
 	for _, c := range fresh {
-		t.place(c, i, total)
+		t.attach(c, i, total)
 	}
 	s.cells = fresh
 	return true
@@ -243,7 +243,7 @@ func (t *tally) rebuild(slots []slot) {
 	for i := range slots {
 		total := t.total(int32(i))
 		for _, c := range slots[i].cells {
-			t.place(c, int32(i), total)
+			t.attach(c, int32(i), total)
 		}
 	}
 }

@@ -37,7 +37,7 @@ type view struct {
 	spareGens []int64
 	sum       domainCounts
 	// base is the sum as last copied, shared with publications; over is the
-	// sum minus base (views without totals only).
+	// sum minus base (views published ByDomain only).
 	base, over domainCounts
 	keyRefs    map[string]int
 	// keys is keyRefs' keys, sorted; keysMoved says a key came or went.
