@@ -20,6 +20,7 @@ import (
 	"github.com/kube-placement/placement-scheduler/internal/render"
 	"github.com/kube-placement/placement-scheduler/manifests"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
+	"github.com/kube-placement/placement-scheduler/pkg/kubectlplacement"
 )
 
 // Options tune Run.
@@ -137,7 +138,7 @@ func explainPods(ctx context.Context, out io.Writer, cs kubernetes.Interface, pl
 			return fmt.Errorf("explaining %s: %w", p.Pod, err)
 		}
 		fmt.Fprintf(out, "\n$ kubectl placement explain pod/%s\n", p.Pod)
-		if err := explain.Print(out, e, "text", explain.PrintOptions{Top: 10, NodesPerGroup: 5}); err != nil {
+		if err := kubectlplacement.Print(out, e, "text", kubectlplacement.PrintOptions{Top: 10, NodesPerGroup: 5}); err != nil {
 			return err
 		}
 	}

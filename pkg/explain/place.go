@@ -6,9 +6,6 @@ import (
 	"fmt"
 
 	v1 "k8s.io/api/core/v1"
-	schedulingv1 "k8s.io/api/scheduling/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler"
@@ -66,32 +63,6 @@ func Unschedulable(err error) (string, bool) {
 		return err.Error(), true
 	}
 	return "", false
-}
-
-// Zone is the node's topology.kubernetes.io/zone label, "" when it has none
-// or is not in the session.
-func (s *Session) Zone(node string) string {
-	ni, err := s.c.snapshot.NodeInfos().Get(node)
-	if err != nil || ni.Node() == nil {
-		return ""
-	}
-	return ni.Node().Labels[v1.LabelTopologyZone]
-}
-
-// Nodes counts the nodes of the session's cluster.
-func (s *Session) Nodes() int {
-	return s.c.sched.Cache.NodeCount()
-}
-
-// NamespaceExists says whether the namespace exists in the listed cluster;
-// it is true when the profile lists no namespaces, for then it cannot tell.
-func (s *Session) NamespaceExists(name string) bool {
-	inf := s.c.factory.Core().V1().Namespaces().Informer()
-	if !inf.HasSynced() {
-		return true
-	}
-	_, ok, err := inf.GetStore().GetByKey(name)
-	return ok || err != nil
 }
 
 // PreemptionCandidates lists the nodes where pod would fit if every pod of
@@ -157,53 +128,4 @@ func podPriority(p *v1.Pod) int32 {
 		return *p.Spec.Priority
 	}
 	return 0
-}
-
-// Priorities sets spec.priority and spec.preemptionPolicy as the API server's
-// Priority admission does on create: from the pod's PriorityClass, or the
-// cluster's global default class, or 0.
-type Priorities struct {
-	classes map[string]*schedulingv1.PriorityClass
-	global  *schedulingv1.PriorityClass
-}
-
-// ListPriorities reads the cluster's PriorityClasses.
-func ListPriorities(ctx context.Context, cs kubernetes.Interface) (*Priorities, error) {
-	list, err := cs.SchedulingV1().PriorityClasses().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, Describe(err, "list", "priorityclasses.scheduling.k8s.io", "", "")
-	}
-	p := &Priorities{classes: map[string]*schedulingv1.PriorityClass{}}
-	for i := range list.Items {
-		c := &list.Items[i]
-		p.classes[c.Name] = c
-		if c.GlobalDefault && (p.global == nil || c.Value < p.global.Value) {
-			p.global = c
-		}
-	}
-	return p, nil
-}
-
-// Admit sets pod's priority; a class that does not exist is the error the
-// API server would give.
-func (p *Priorities) Admit(pod *v1.Pod) error {
-	if pod.Spec.Priority != nil {
-		return nil
-	}
-	class := p.global
-	if name := pod.Spec.PriorityClassName; name != "" {
-		if class = p.classes[name]; class == nil {
-			return fmt.Errorf("spec.priorityClassName: no PriorityClass with name %s was found", name)
-		}
-	}
-	var value int32
-	if class != nil {
-		value = class.Value
-		if pod.Spec.PreemptionPolicy == nil && class.PreemptionPolicy != nil {
-			policy := *class.PreemptionPolicy
-			pod.Spec.PreemptionPolicy = &policy
-		}
-	}
-	pod.Spec.Priority = &value
-	return nil
 }

@@ -1,7 +1,6 @@
 package explain_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -296,9 +295,9 @@ func TestPendingPods(t *testing.T) {
 	}
 }
 
-// TestSimulationText pins the text and wide forms of answers whose outcome
-// does not depend on the random pick among equal scores.
-func TestSimulationText(t *testing.T) {
+// TestSimulationGolden pins answers whose outcome does not depend on the
+// random pick among equal scores, as data (see TestExplainGolden).
+func TestSimulationGolden(t *testing.T) {
 	s, prio := session(t)
 	sim, err := s.Simulate(context.Background(), readWorkloads(t, deployment("spread", 8, hostnameAntiAffinity), "default"), prio)
 	if err != nil {
@@ -309,21 +308,8 @@ func TestSimulationText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name   string
-		obj    runtime.Object
-		format string
-	}{
-		{"simulate", sim, "text"},
-		{"capacity", c, "text"},
-		{"capacity-wide", c, "wide"},
-	} {
-		var out bytes.Buffer
-		if err := explain.Print(&out, tc.obj, tc.format, explain.PrintOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		golden(t, tc.name+".golden", out.Bytes())
-	}
+	golden(t, "simulate.json", answerJSON(t, sim))
+	golden(t, "capacity.json", answerJSON(t, c))
 }
 
 // TestSimulateWithoutNodes: in a cluster without nodes every replica is

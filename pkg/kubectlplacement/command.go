@@ -34,7 +34,7 @@ type common struct {
 }
 
 func (c *common) addFlags(fl *pflag.FlagSet) {
-	fl.StringVarP(&c.output, "output", "o", "text", "output format: "+strings.Join(explain.Formats, ", ")+" (docs/output.md describes the JSON)")
+	fl.StringVarP(&c.output, "output", "o", "text", "output format: "+strings.Join(Formats, ", ")+" (docs/output.md describes the JSON)")
 	fl.StringVar(&c.profile, "profile", "", "scheduler profile (schedulerName) to run (default: each pod's spec.schedulerName)")
 	fl.StringVar(&c.config, "config", "", "KubeSchedulerConfiguration file (default: the one the scheduler deployment mounts)")
 	fl.StringVar(&c.deployment, "deployment", explain.DefaultDeployment, "NAMESPACE/NAME of the scheduler deployment whose configuration to use")
@@ -42,12 +42,12 @@ func (c *common) addFlags(fl *pflag.FlagSet) {
 }
 
 func (c *common) checkOutput() error {
-	for _, f := range explain.Formats {
+	for _, f := range Formats {
 		if c.output == f {
 			return nil
 		}
 	}
-	return fmt.Errorf("--output %q: want one of %s", c.output, strings.Join(explain.Formats, ", "))
+	return fmt.Errorf("--output %q: want one of %s", c.output, strings.Join(Formats, ", "))
 }
 
 // NewCommand returns `kubectl placement` writing answers to out, with

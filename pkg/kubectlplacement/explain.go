@@ -95,7 +95,7 @@ func runExplain(ctx context.Context, out io.Writer, f *explainFlags, args []stri
 		return err
 	}
 	defer s.Close()
-	o := explain.PrintOptions{Top: f.top, NodesPerGroup: f.nodesPerGroup}
+	o := PrintOptions{Top: f.top, NodesPerGroup: f.nodesPerGroup}
 	if f.allPending {
 		namespace := c.namespace
 		if f.allNamespaces {
@@ -105,13 +105,13 @@ func runExplain(ctx context.Context, out io.Writer, f *explainFlags, args []stri
 		if err != nil {
 			return err
 		}
-		return explain.Print(out, pending, f.output, o)
+		return Print(out, pending, f.output, o)
 	}
 	e, err := s.Explain(ctx, pod)
 	if err != nil {
 		return withProfileHint(err)
 	}
-	return explain.Print(out, e, f.output, o)
+	return Print(out, e, f.output, o)
 }
 
 // completePods lists the names of the pods in the namespace for shell

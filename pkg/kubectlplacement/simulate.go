@@ -114,7 +114,7 @@ func runSimulate(ctx context.Context, out io.Writer, f *simulateFlags, replicasS
 	if err != nil {
 		return withProfileHint(err)
 	}
-	return explain.Print(out, sim, f.output, explain.PrintOptions{})
+	return Print(out, sim, f.output, PrintOptions{})
 }
 
 type capacityFlags struct {
@@ -176,7 +176,7 @@ func runCapacity(ctx context.Context, out io.Writer, f *capacityFlags) error {
 	if err != nil {
 		return withProfileHint(err)
 	}
-	return explain.Print(out, r, f.output, explain.PrintOptions{})
+	return Print(out, r, f.output, PrintOptions{})
 }
 
 // openForPlacing opens a session and reads the PriorityClasses that new pods

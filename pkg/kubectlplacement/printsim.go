@@ -1,13 +1,15 @@
-package explain
+package kubectlplacement
 
 import (
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/kube-placement/placement-scheduler/pkg/explain"
 )
 
-func printSimulation(w io.Writer, s *Simulation, o PrintOptions) error {
+func printSimulation(w io.Writer, s *explain.Simulation, o PrintOptions) error {
 	fmt.Fprintf(w, "Nodes: %d\n", s.Nodes)
 	for i := range s.Workloads {
 		if err := printWorkload(w, &s.Workloads[i], o); err != nil {
@@ -17,7 +19,7 @@ func printSimulation(w io.Writer, s *Simulation, o PrintOptions) error {
 	return nil
 }
 
-func printWorkload(w io.Writer, r *WorkloadPlacement, o PrintOptions) error {
+func printWorkload(w io.Writer, r *explain.WorkloadPlacement, o PrintOptions) error {
 	fmt.Fprintf(w, "\n%s -n %s (profile %s): %d replicas, %d placed, %d pending\n", r.Workload, r.Namespace, r.Profile, r.Replicas, r.Placed, r.Pending)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  Note: %s\n", n)
@@ -31,7 +33,7 @@ func printWorkload(w io.Writer, r *WorkloadPlacement, o PrintOptions) error {
 	return nil
 }
 
-func printCapacity(w io.Writer, c *CapacityReport, o PrintOptions) error {
+func printCapacity(w io.Writer, c *explain.CapacityReport, o PrintOptions) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Pod:\t%s\n", c.Pod)
 	fmt.Fprintf(tw, "Profile:\t%s\n", c.Profile)
@@ -57,7 +59,7 @@ func printCapacity(w io.Writer, c *CapacityReport, o PrintOptions) error {
 }
 
 // printCounts prints the zones, then the nodes (the top ten unless wide).
-func printCounts(w io.Writer, zones, nodes []Count, o PrintOptions) error {
+func printCounts(w io.Writer, zones, nodes []explain.Count, o PrintOptions) error {
 	if len(nodes) == 0 {
 		return nil
 	}
@@ -83,7 +85,7 @@ func printCounts(w io.Writer, zones, nodes []Count, o PrintOptions) error {
 	return nil
 }
 
-func printPendingReplica(w io.Writer, title string, p *PendingReplica, o PrintOptions) error {
+func printPendingReplica(w io.Writer, title string, p *explain.PendingReplica, o PrintOptions) error {
 	fmt.Fprintf(w, "  %s: %s\n", title, p.Unschedulable)
 	perGroup := 5
 	if o.Wide {
@@ -99,7 +101,7 @@ func printPendingReplica(w io.Writer, title string, p *PendingReplica, o PrintOp
 	return nil
 }
 
-func printPending(w io.Writer, p *PendingPods, o PrintOptions) error {
+func printPending(w io.Writer, p *explain.PendingPods, o PrintOptions) error {
 	if len(p.Pods) == 0 {
 		_, err := fmt.Fprintln(w, "No pending pods of the scheduler's profiles.")
 		return err

@@ -1,4 +1,4 @@
-package explain
+package kubectlplacement
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/kube-placement/placement-scheduler/pkg/explain"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/printers"
 )
@@ -24,8 +25,8 @@ type PrintOptions struct {
 // Formats are the -o values every command takes.
 var Formats = []string{"text", "wide", "json", "yaml"}
 
-// Print writes an answer (an *Explanation, *Simulation, *CapacityReport or
-// *PendingPods) as "text", "wide" (text with nothing abbreviated), or with
+// Print writes an answer (an *explain.Explanation, *explain.Simulation, *explain.CapacityReport or
+// *explain.PendingPods) as "text", "wide" (text with nothing abbreviated), or with
 // kubectl's JSON and YAML printers.
 func Print(w io.Writer, obj runtime.Object, format string, o PrintOptions) error {
 	switch format {
@@ -40,19 +41,19 @@ func Print(w io.Writer, obj runtime.Object, format string, o PrintOptions) error
 		return fmt.Errorf("unknown output format %q: want one of %s", format, strings.Join(Formats, ", "))
 	}
 	switch a := obj.(type) {
-	case *Explanation:
+	case *explain.Explanation:
 		return printText(w, a, o)
-	case *Simulation:
+	case *explain.Simulation:
 		return printSimulation(w, a, o)
-	case *CapacityReport:
+	case *explain.CapacityReport:
 		return printCapacity(w, a, o)
-	case *PendingPods:
+	case *explain.PendingPods:
 		return printPending(w, a, o)
 	}
 	return fmt.Errorf("no text form for %T", obj)
 }
 
-func printText(w io.Writer, e *Explanation, o PrintOptions) error {
+func printText(w io.Writer, e *explain.Explanation, o PrintOptions) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Pod:\t%s\n", e.Pod)
 	fmt.Fprintf(tw, "Profile:\t%s\n", e.Profile)
@@ -93,7 +94,7 @@ func printText(w io.Writer, e *Explanation, o PrintOptions) error {
 	return nil
 }
 
-func printRejected(w io.Writer, groups []Rejection, o PrintOptions) error {
+func printRejected(w io.Writer, groups []explain.Rejection, o PrintOptions) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  COUNT\tPLUGIN\tREASON\tNODES")
 	for _, g := range groups {
@@ -102,7 +103,7 @@ func printRejected(w io.Writer, groups []Rejection, o PrintOptions) error {
 	return tw.Flush()
 }
 
-func printFeasible(w io.Writer, nodes []NodeScore, o PrintOptions) error {
+func printFeasible(w io.Writer, nodes []explain.NodeScore, o PrintOptions) error {
 	// Columns follow the plugins of the best node, which every node shares
 	// except plugins skipped for the whole cycle.
 	var columns []string

@@ -1,0 +1,212 @@
+package explain
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/kubernetes/pkg/scheduler"
+	"k8s.io/kubernetes/pkg/scheduler/apis/config"
+	internalcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/profile"
+
+	"github.com/kube-placement/placement-scheduler/pkg/plugins"
+)
+
+// Options say what to explain against.
+type Options struct {
+	// Client reads the cluster; explain never writes.
+	Client kubernetes.Interface
+	// Dynamic serves informers for custom resources some plugins watch; may
+	// be nil when no plugin of the profile needs one.
+	Dynamic dynamic.Interface
+	// Config is the scheduler configuration (defaulted and validated).
+	Config *config.KubeSchedulerConfiguration
+	// Profile is the schedulerName of the profile to run; empty means the
+	// pod's own spec.schedulerName.
+	Profile string
+	// SyncTimeout bounds listing the cluster; 0 means one minute.
+	SyncTimeout time.Duration
+}
+
+// Session is one listing of the cluster into the cache of a scheduler that
+// is never run, with every profile of the configuration, as kube-scheduler
+// keeps one cache for all its profiles. Explain reads it; Place adds to it
+// the pods it places, so that each later pod meets the earlier ones. Its
+// methods are not safe for concurrent use.
+type Session struct {
+	c *cluster
+	// profile overrides the pods' spec.schedulerName when set.
+	profile string
+	// stop ends the goroutines the scheduler started.
+	stop context.CancelFunc
+}
+
+// Open lists the cluster into a new scheduler cache and stops watching: the
+// session answers for that moment. Close it when done.
+func Open(ctx context.Context, o Options) (*Session, error) {
+	if o.Profile != "" {
+		if _, err := Profile(o.Config, o.Profile); err != nil {
+			return nil, err
+		}
+	}
+	// The scheduler's background work (its queue's and metrics' goroutines)
+	// lives as long as this context.
+	ctx, stop := context.WithCancel(ctx)
+	c, err := newCluster(ctx, o)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	if err := c.sync(ctx, o.SyncTimeout); err != nil {
+		stop()
+		return nil, err
+	}
+	return &Session{c: c, profile: o.Profile, stop: stop}, nil
+}
+
+// Close stops what the session's scheduler started; the session must not be
+// used after.
+func (s *Session) Close() {
+	s.stop()
+}
+
+// framework returns the profile that schedules pod.
+func (s *Session) framework(pod *v1.Pod) (framework.Framework, error) {
+	name := s.profile
+	if name == "" {
+		name = pod.Spec.SchedulerName
+	}
+	f, ok := s.c.sched.Profiles[name]
+	if !ok {
+		var names []string
+		for n := range s.c.sched.Profiles {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, &NoProfileError{Name: name, Profiles: names}
+	}
+	return f, nil
+}
+
+// quiet keeps the scheduler's and plugins' klog output out of the answer.
+func quiet(ctx context.Context) context.Context {
+	return klog.NewContext(ctx, klog.FromContext(ctx).V(4))
+}
+
+// cluster is a scheduler that is never run: its cache, filled by its own
+// informers, is the source of the snapshot.
+type cluster struct {
+	sched    *scheduler.Scheduler
+	snapshot *internalcache.Snapshot
+	factory  informers.SharedInformerFactory
+	dynamic  dynamicinformer.DynamicSharedInformerFactory
+}
+
+func newCluster(ctx context.Context, o Options) (*cluster, error) {
+	c := &cluster{
+		snapshot: internalcache.NewEmptySnapshot(),
+		factory:  scheduler.NewInformerFactory(o.Client, 0, nil),
+	}
+	if o.Dynamic != nil {
+		c.dynamic = dynamicinformer.NewDynamicSharedInformerFactory(o.Dynamic, 0)
+	}
+	var err error
+	c.sched, err = scheduler.New(ctx, o.Client, c.factory, c.dynamic, discardEvents,
+		scheduler.WithProfiles(o.Config.Profiles...),
+		scheduler.WithPercentageOfNodesToScore(o.Config.PercentageOfNodesToScore),
+		scheduler.WithFrameworkOutOfTreeRegistry(plugins.Registry()),
+		scheduler.WithNodeInfoSnapshot(c.snapshot),
+		scheduler.WithParallelism(o.Config.Parallelism),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("building the scheduler's profiles: %w", err)
+	}
+	return c, nil
+}
+
+// sync lists everything the profile's plugins watch into the scheduler's
+// cache, then stops watching: explain answers for one moment.
+func (c *cluster) sync(ctx context.Context, timeout time.Duration) error {
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	informerCtx, stop := context.WithCancel(ctx)
+	// Shutdown waits for the informers, so they must be told to stop first.
+	defer c.shutdown(stop)
+	c.factory.Start(informerCtx.Done())
+	if c.dynamic != nil {
+		c.dynamic.Start(informerCtx.Done())
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var missing []string
+	for typ, ok := range c.factory.WaitForCacheSync(waitCtx.Done()) {
+		if !ok {
+			missing = append(missing, typ.String())
+		}
+	}
+	if c.dynamic != nil {
+		for gvr, ok := range c.dynamic.WaitForCacheSync(waitCtx.Done()) {
+			if !ok {
+				missing = append(missing, gvr.String())
+			}
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Errorf("listing the cluster took longer than %v; still missing %s (check list/watch permissions: manifests/explain-rbac.yaml)", timeout, strings.Join(missing, ", "))
+	}
+	if err := c.sched.WaitForHandlersSync(waitCtx); err != nil {
+		return fmt.Errorf("filling the scheduler cache: %w", err)
+	}
+	return nil
+}
+
+func (c *cluster) shutdown(stop context.CancelFunc) {
+	stop()
+	c.factory.Shutdown()
+	if c.dynamic != nil {
+		c.dynamic.Shutdown()
+	}
+}
+
+func discardEvents(string) events.EventRecorderLogger { return &events.FakeRecorder{} }
+
+var _ profile.RecorderFactory = discardEvents
+
+// Zone is the node's topology.kubernetes.io/zone label, "" when it has none
+// or is not in the session.
+func (s *Session) Zone(node string) string {
+	ni, err := s.c.snapshot.NodeInfos().Get(node)
+	if err != nil || ni.Node() == nil {
+		return ""
+	}
+	return ni.Node().Labels[v1.LabelTopologyZone]
+}
+
+// Nodes counts the nodes of the session's cluster.
+func (s *Session) Nodes() int {
+	return s.c.sched.Cache.NodeCount()
+}
+
+// NamespaceExists says whether the namespace exists in the listed cluster;
+// it is true when the profile lists no namespaces, for then it cannot tell.
+func (s *Session) NamespaceExists(name string) bool {
+	inf := s.c.factory.Core().V1().Namespaces().Informer()
+	if !inf.HasSynced() {
+		return true
+	}
+	_, ok, err := inf.GetStore().GetByKey(name)
+	return ok || err != nil
+}
