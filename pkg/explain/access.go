@@ -2,8 +2,6 @@ package explain
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -11,8 +9,8 @@ import (
 )
 
 // Resource is an API resource explain lists and watches cluster-wide: the
-// ones the scheduler's plugins keep informers on. manifests/explain-rbac.yaml
-// grants exactly these (a test keeps the two in step).
+// ones the scheduler's plugins keep informers on. The explainers' role
+// (kustomize base and chart) grants exactly these; a test keeps them in step.
 type Resource struct {
 	Group    string
 	Resource string
@@ -44,8 +42,9 @@ var Watched = []Resource{
 var Listed = []Resource{{"scheduling.k8s.io", "priorityclasses"}}
 
 // CheckAccess asks the API server whether the caller may list and watch
-// everything explain reads (Watched) and list what simulate reads (Listed), and names each missing verb and resource. It
-// fails fast where informers would otherwise retry until the sync timeout.
+// everything explain reads (Watched) and list what simulate reads (Listed);
+// an *AccessError names each missing verb and resource. It fails fast where
+// informers would otherwise retry until the sync timeout.
 func CheckAccess(ctx context.Context, cs kubernetes.Interface) error {
 	var missing []string
 	type check struct {
@@ -65,14 +64,14 @@ func CheckAccess(ctx context.Context, cs kubernetes.Interface) error {
 		}}
 		got, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
 		if err != nil {
-			return Describe(err, "create", "selfsubjectaccessreviews.authorization.k8s.io", "", "")
+			return NewRequestError(err, "create", "selfsubjectaccessreviews.authorization.k8s.io", "", "")
 		}
 		if !got.Status.Allowed {
 			missing = append(missing, c.verb+" "+c.r.String())
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("missing permissions (cluster-wide): %s; bind the placement-scheduler-explain ClusterRole from manifests/explain-rbac.yaml", strings.Join(missing, ", "))
+		return &AccessError{Missing: missing}
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ func ConfigFromFile(file string) (*config.KubeSchedulerConfiguration, error) {
 func ConfigFromDeployment(ctx context.Context, cs kubernetes.Interface, ns, name string) (*config.KubeSchedulerConfiguration, string, error) {
 	deploy, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return nil, "", Describe(err, "get", "deployments.apps", ns, name)
+		return nil, "", NewRequestError(err, "get", "deployments.apps", ns, name)
 	}
 	cmName, key, err := configMapOf(&deploy.Spec.Template.Spec)
 	if err != nil {
@@ -70,7 +70,7 @@ func ConfigFromDeployment(ctx context.Context, cs kubernetes.Interface, ns, name
 	}
 	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, cmName, metav1.GetOptions{})
 	if err != nil {
-		return nil, "", Describe(err, "get", "configmaps", ns, cmName)
+		return nil, "", NewRequestError(err, "get", "configmaps", ns, cmName)
 	}
 	data, ok := cm.Data[key]
 	if !ok {

@@ -22,7 +22,7 @@ type Priorities struct {
 func ListPriorities(ctx context.Context, cs kubernetes.Interface) (*Priorities, error) {
 	list, err := cs.SchedulingV1().PriorityClasses().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, Describe(err, "list", "priorityclasses.scheduling.k8s.io", "", "")
+		return nil, NewRequestError(err, "list", "priorityclasses.scheduling.k8s.io", "", "")
 	}
 	p := &Priorities{classes: map[string]*schedulingv1.PriorityClass{}}
 	for i := range list.Items {

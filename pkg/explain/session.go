@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
@@ -165,7 +164,7 @@ func (c *cluster) sync(ctx context.Context, timeout time.Duration) error {
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return fmt.Errorf("listing the cluster took longer than %v; still missing %s (check list/watch permissions: manifests/explain-rbac.yaml)", timeout, strings.Join(missing, ", "))
+		return &SyncTimeoutError{Timeout: timeout, Missing: missing}
 	}
 	if err := c.sched.WaitForHandlersSync(waitCtx); err != nil {
 		return fmt.Errorf("filling the scheduler cache: %w", err)

@@ -42,7 +42,7 @@ Read-only: needs the placement-scheduler-explain ClusterRole.`,
   kubectl placement explain --all-pending -A`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runExplain(cmd.Context(), out, &f, args)
+			return withRoleHint(runExplain(cmd.Context(), out, &f, args))
 		},
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			if len(args) > 0 || f.allPending {
@@ -154,7 +154,7 @@ func loadPod(ctx context.Context, c *clusterClient, file string, args []string) 
 func getPod(ctx context.Context, cs kubernetes.Interface, namespace, name string) (*v1.Pod, error) {
 	pod, err := cs.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return nil, explain.Describe(err, "get", "pods", namespace, name)
+		return nil, explain.NewRequestError(err, "get", "pods", namespace, name)
 	}
 	return pod, nil
 }

@@ -63,7 +63,7 @@ reject it. Preemption is not simulated. Read-only.`,
   helm template my-app ./chart | kubectl placement simulate -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runSimulate(cmd.Context(), out, &f, cmd.Flags().Changed("replicas"))
+			return withRoleHint(runSimulate(cmd.Context(), out, &f, cmd.Flags().Changed("replicas")))
 		},
 	}
 	fl := cmd.Flags()
@@ -136,7 +136,7 @@ zone and per node, and the plugins that reject the next copy. Read-only.`,
   kubectl placement capacity -f deploy.yaml --max 5000 -o yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runCapacity(cmd.Context(), out, &f)
+			return withRoleHint(runCapacity(cmd.Context(), out, &f))
 		},
 	}
 	fl := cmd.Flags()

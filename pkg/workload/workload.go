@@ -107,7 +107,7 @@ var kinds = map[schema.GroupVersionKind]kind{
 			p := obj.(*v1.Pod)
 			w.Replicas = 1
 			w.template = v1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec}
-			// Copies beyond the first (--replicas) need names of their own.
+			// Copies beyond the first (Options.Replicas) need names of their own.
 			w.podName = func(i int) string {
 				if i == 0 {
 					return p.Name
@@ -238,6 +238,9 @@ func SupportedKinds() []string {
 	return out
 }
 
+// ErrNoFilenames is Read's error for Options without Filenames.
+var ErrNoFilenames = errors.New("no manifests to read: Filenames is empty")
+
 // Options say what to read.
 type Options struct {
 	// Filenames are files, directories or "-" for standard input, as
@@ -260,10 +263,10 @@ type Options struct {
 // field; Read returns no workload when any object is bad.
 func Read(o Options) ([]*Workload, error) {
 	if o.Replicas > MaxReplicas {
-		return nil, fmt.Errorf("--replicas %d: at most %d", o.Replicas, MaxReplicas)
+		return nil, fmt.Errorf("replicas %d: at most %d", o.Replicas, MaxReplicas)
 	}
 	if len(o.Filenames) == 0 {
-		return nil, errors.New("name the manifests with -f FILE, DIR or - (standard input)")
+		return nil, ErrNoFilenames
 	}
 	infos, err := resource.NewLocalBuilder().
 		Unstructured().

@@ -169,7 +169,7 @@ func TestReadErrors(t *testing.T) {
 		{"unknown field", strings.Replace(deploymentYAML, "replicas: 3", "replicas: 3\n  replica: 4", 1), workload.Options{Replicas: -1},
 			[]string{`unknown field "spec.replica"`}},
 		{"empty file", "", workload.Options{Replicas: -1}, []string{"no objects in"}},
-		{"absurd replicas", deploymentYAML, workload.Options{Replicas: workload.MaxReplicas + 1}, []string{"--replicas 100001: at most 100000"}},
+		{"absurd replicas", deploymentYAML, workload.Options{Replicas: workload.MaxReplicas + 1}, []string{"replicas 100001: at most 100000"}},
 		{"other namespace with -n", statefulSetYAML, workload.Options{Replicas: -1, EnforceNamespace: true}, []string{"namespace"}},
 	}
 	for _, tc := range tests {
