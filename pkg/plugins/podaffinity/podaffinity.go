@@ -121,7 +121,7 @@ func (pl *PodAffinity) resolveAll(terms []fwk.AffinityTerm) error {
 // selectorKeysState is the cycle's counting.SelectorKeys: what the terms of
 // the pods in the snapshot read of an incoming pod. PreFilter and PreScore
 // both need it; the cycle computes it once.
-type selectorKeysState struct{ *counting.SelectorKeys }
+type selectorKeysState struct{ counting.SelectorKeys }
 
 const selectorKeysKey fwk.StateKey = "SelectorKeys" + Name
 
@@ -132,7 +132,7 @@ func (s *selectorKeysState) Clone() fwk.StateData { return s }
 func (pl *PodAffinity) selectorKeys(ctx context.Context, cs fwk.CycleState) (*counting.SelectorKeys, error) {
 	if data, err := cs.Read(selectorKeysKey); err == nil {
 		if s, ok := data.(*selectorKeysState); ok {
-			return s.SelectorKeys, nil
+			return &s.SelectorKeys, nil
 		}
 	}
 	nodes, err := pl.snapshot.NodeInfos().HavePodsWithAffinityList()
@@ -147,9 +147,9 @@ func (pl *PodAffinity) selectorKeys(ctx context.Context, cs fwk.CycleState) (*co
 			return nil, err
 		}
 	}
-	s := counting.ReadSelectorKeys(sums, &pl.classes)
-	cs.Write(selectorKeysKey, &selectorKeysState{s})
-	return s, nil
+	s := &selectorKeysState{counting.ReadSelectorKeys(sums, &pl.classes)}
+	cs.Write(selectorKeysKey, s)
+	return &s.SelectorKeys, nil
 }
 
 // scanKey marks a cycle whose nodes the index has scanned.

@@ -96,8 +96,8 @@ func termReads(out []share, t *fwk.AffinityTerm, mark string) []share {
 // ReadSelectorKeys reads the sums of the selector-keys query; nil sums (no
 // pod with terms) read as no keys. The namespace classes come from cache, so
 // that a cycle whose terms read the same namespaces keeps their version.
-func ReadSelectorKeys(sums *Sums, cache *ClassCache) *SelectorKeys {
-	s := &SelectorKeys{Scoring: sums.Get(Domain{Key: scoringMark}) > 0}
+func ReadSelectorKeys(sums *Sums, cache *ClassCache) SelectorKeys {
+	s := SelectorKeys{Scoring: sums.Get(Domain{Key: scoringMark}) > 0}
 	if sums == nil {
 		return s
 	}
