@@ -6,7 +6,8 @@ BIN       ?= bin
 # those two: --version, kubernetes_build_info, the image tag, the archives.
 VERSION   ?= $(shell cat VERSION)
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)
-K8S       := $(shell $(GO) list -m -f '{{.Version}}' k8s.io/kubernetes)
+# Read from go.mod's require line, without running go on every make call.
+K8S       := $(shell awk '$$1 == "k8s.io/kubernetes" && $$2 ~ /^v/ { print $$2; exit }' go.mod)
 K8S_MAJOR := $(patsubst v%,%,$(word 1,$(subst ., ,$(K8S))))
 K8S_MINOR := $(word 2,$(subst ., ,$(K8S)))
 IMAGE     ?= ghcr.io/kube-placement/placement-scheduler
@@ -17,9 +18,10 @@ LDFLAGS   := -X github.com/kube-placement/placement-scheduler/pkg/version.Versio
              -X k8s.io/component-base/version.gitVersion=$(K8S) \
              -X k8s.io/component-base/version.gitMajor=$(K8S_MAJOR) \
              -X k8s.io/component-base/version.gitMinor=$(K8S_MINOR)
-# Fuzz each target this much in `make test`; run longer by hand (README). A
-# count, not a duration: Go 1.26's fuzz coordinator can report a spurious
-# "context deadline exceeded" when a duration runs out (go.dev/issue/75804).
+# Fuzz each target this many inputs in `make test`; run longer by hand with a
+# larger count (FUZZTIME=1000000x), never a duration: Go 1.26's fuzz
+# coordinator can report a spurious "context deadline exceeded" when a
+# duration runs out (go.dev/issue/75804).
 FUZZTIME  ?= 3000x
 PKGS      := ./pkg/... ./cmd/... ./internal/... ./manifests/... ./hack/... ./test/bench/...
 
@@ -29,46 +31,50 @@ BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHCOUNT ?= 6
 
-# ROUNDS runs the whole set that many times; the report keeps each
-# profile's median. BENCHRUN narrows it, e.g.
-# BENCHRUN='BenchmarkPerfSchedulingPlacement/PodAntiAffinity_.*'.
+# ROUNDS runs a perf target's whole set that many times; the report keeps
+# each profile's median. PERFRUN narrows it, e.g.
+# PERFRUN='BenchmarkPerfSchedulingPlacement/PodAntiAffinity_.*'.
 ROUNDS    ?= 1
-BENCHRUN  ?= BenchmarkPerfSchedulingPlacement
-BENCHFLAGS = -vet=off -run '^$$' -bench '$(BENCHRUN)' -benchtime 1x -timeout 180m
+PERFRUN   ?= BenchmarkPerfSchedulingPlacement
+PERFFLAGS  = -vet=off -run '^$$' -bench '$(PERFRUN)' -benchtime 1x -timeout 180m
 
-.PHONY: all build scheduler kubectl-plugin run test unit race integration fuzz lint fmt image dist bench-plugins bench bench-full bench-scale bench-smoke
+.PHONY: help all build scheduler kubectl-plugin run test unit race integration fuzz lint fmt image dist clean bench perf perf-full perf-scale perf-scale-cpu perf-smoke
 
 all: build
 
-build: scheduler kubectl-plugin
+# Every target with a "## " comment, one line each.
+help:
+	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-scheduler:
+build: scheduler kubectl-plugin ## both binaries into bin/
+
+scheduler: ## bin/placement-scheduler
 	$(GO) build -ldflags "$(LDFLAGS) $(EXTRA_LDFLAGS)" -o $(BIN)/placement-scheduler ./cmd/placement-scheduler
 
-kubectl-plugin:
+kubectl-plugin: ## bin/kubectl-placement
 	$(GO) build -ldflags "$(LDFLAGS) $(EXTRA_LDFLAGS)" -o $(BIN)/kubectl-placement ./cmd/kubectl-placement
 
 # The sandbox builds from the module cache so the apiserver test server finds
 # its certificate fixtures (never -trimpath).
-run:
+run: ## the sandbox: a local control plane, the scheduler and the examples (ARGS=... for flags)
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/placement-sandbox $(ARGS)
 
-test: lint unit race fuzz integration bench-smoke
+test: lint unit race fuzz integration perf-smoke ## what CI runs: lint, unit, race, fuzz, integration, perf-smoke
 
-unit:
+unit: ## every package's tests but the integration tests
 	$(GO) test -count=1 -vet=off -ldflags "$(LDFLAGS)" $(PKGS)
 
 # The plugins under the race detector: preemption runs AddPod/RemovePod on
 # cloned states while Filter and Score run in parallel and the next cycle
 # refreshes the shared index (TestConcurrentCycles).
-race:
+race: ## the plugins' tests under the race detector
 	$(GO) test -race -count=1 -vet=off ./pkg/plugins/...
 
-integration:
+integration: ## test/integration: a real apiserver, etcd and scheduler in-process
 	$(GO) test -count=1 -vet=off -timeout 20m -ldflags "$(LDFLAGS)" ./test/integration/...
 
 # Every Fuzz target of every package, each for FUZZTIME (inputs or a duration).
-fuzz:
+fuzz: ## every fuzz target, FUZZTIME inputs each
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
 	  for f in $$($(GO) test -vet=off -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$f"; \
@@ -80,39 +86,65 @@ fuzz:
 $(BIN)/etcd: go.mod
 	$(GO) build -o $(BIN)/etcd go.etcd.io/etcd/server/v3
 
-# Throughput of both profiles in one run (test/bench). `bench` uses 500 nodes
-# and rewrites docs/benchmarks.*; `bench-full` 5,000 nodes (docs/5000-nodes/);
-# `bench-scale` the affinity workloads at 5,000 nodes with 1,000, 5,000 and
-# 10,000 existing pods (docs/5000-nodes-scale/; they are part of bench-full
-# too); `bench-smoke` (part of `make test`) a few nodes, to keep the harness
-# compiling and running.
-bench bench-full bench-scale bench-smoke: $(BIN)/etcd
+# Throughput of both profiles in one run (test/bench, upstream's
+# scheduler_perf): `perf` uses 500 nodes (docs/500-nodes/); `perf-full`
+# 5,000 nodes (docs/5000-nodes/); `perf-scale` the affinity workloads at
+# 5,000 nodes with 1,000, 5,000 and 10,000 existing pods
+# (docs/5000-nodes-scale/; part of perf-full too); `perf-smoke` (part of
+# `make test`) a few nodes, to keep the harness compiling and running. Each
+# maps to the label of its workloads in test/bench/workloads.yaml.
+perf_label = $(patsubst perf,bench,$(patsubst perf-full,bench-full,$(patsubst perf-scale,bench-scale,$(patsubst perf-smoke,smoke,$(1)))))
+perf_docs  = $(if $(filter perf,$(1)),docs/500-nodes,$(if $(filter perf-full,$(1)),docs/5000-nodes,$(if $(filter perf-scale,$(1)),docs/5000-nodes-scale)))
+
+perf: $(BIN)/etcd ## scheduler_perf, default profile vs ours, 500 nodes (about 15 min a round)
+perf-full: $(BIN)/etcd ## the same at 5,000 nodes (hours a round)
+perf-scale: $(BIN)/etcd ## the affinity workloads at 5,000 nodes and 1,000-10,000 existing pods
+perf-smoke: $(BIN)/etcd ## a few nodes: the harness compiles and runs
+perf perf-full perf-scale perf-smoke:
 	@rm -rf _output/$@ && mkdir -p _output/$@
 	@for round in $$(seq $(ROUNDS)); do \
 	  echo "round $$round of $(ROUNDS)"; \
-	  PATH="$(CURDIR)/$(BIN):$$PATH" PLACEMENT_BENCH_ROUND=$$round $(GO) test $(BENCHFLAGS) ./test/bench/ \
-	    -args -perf-scheduling-label-filter=$(patsubst bench-smoke,smoke,$@) -data-items-dir=$(CURDIR)/_output/$@ > _output/$@/go-test-$$round.log 2>&1 \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" PLACEMENT_BENCH_ROUND=$$round $(GO) test $(PERFFLAGS) ./test/bench/ \
+	    -args -perf-scheduling-label-filter=$(call perf_label,$@) -data-items-dir=$(CURDIR)/_output/$@ > _output/$@/go-test-$$round.log 2>&1 \
 	    || { tail -50 _output/$@/go-test-$$round.log; exit 1; }; \
 	done
-	$(GO) run ./test/bench/report -data _output/$@ $(if $(filter bench,$@),-docs docs) $(if $(filter bench-full,$@),-docs docs/5000-nodes) $(if $(filter bench-scale,$@),-docs docs/5000-nodes-scale)
+	$(GO) run ./test/bench/report -data _output/$@ $(if $(call perf_docs,$@),-docs $(call perf_docs,$@))
 
-# Each plugin beside its in-tree twin on 500 and 5,000 nodes; benchstat
-# prints ours against upstream (ratios in the "vs base" column).
-bench-plugins:
+# CPU time per pod of the scale workloads, one process per existing-pod
+# count and round (so that one size's heap does not weigh on the next), with
+# SchedulingBasic beside the affinity workloads; writes
+# docs/5000-nodes-scale-cpu/. SIZES narrows it.
+SIZES ?= 1000 5000
+perf-scale-cpu: $(BIN)/etcd ## CPU per pod at 5,000 nodes, one process per size and round (docs/5000-nodes-scale-cpu/)
+	@rm -rf _output/$@ && mkdir -p _output/$@
+	$(GO) test -c -vet=off -o _output/$@/bench.test ./test/bench
+	@set -e; for round in $$(seq $(ROUNDS)); do for size in $(SIZES); do \
+	  echo "round $$round of $(ROUNDS), $$size existing pods"; \
+	  (cd test/bench && PATH="$(CURDIR)/$(BIN):$$PATH" PLACEMENT_BENCH_ROUND=$$round $(CURDIR)/_output/$@/bench.test -test.run '^$$' -test.timeout 180m \
+	    -test.bench "BenchmarkPerfSchedulingPlacement/^(SchedulingBasic|PodAntiAffinityScale|PodAffinity|PreferredPodAntiAffinity)_(default|fastpath|placement)\$$/^5000Nodes_$${size}InitPods\$$" \
+	    -test.benchtime 1x -perf-scheduling-label-filter=bench-scale -data-items-dir=$(CURDIR)/_output/$@) > _output/$@/go-test-$$round-$$size.log 2>&1 \
+	    || { tail -50 _output/$@/go-test-$$round-$$size.log; exit 1; }; \
+	done; done
+	$(GO) run ./test/bench/report -data _output/$@ -docs docs/5000-nodes-scale-cpu
+
+# Each plugin beside its in-tree twin on 500 and 5,000 nodes (Go
+# benchmarks); benchstat prints ours against upstream (ratios in the "vs
+# base" column).
+bench: ## Go benchmarks: each plugin beside its in-tree twin, with benchstat
 	@mkdir -p _output
-	$(GO) test -run '^$$' -bench . -count $(BENCHCOUNT) ./pkg/plugins/... | tee _output/bench-plugins.txt
-	$(GO) run $(BENCHSTAT) -col /impl _output/bench-plugins.txt
+	$(GO) test -run '^$$' -bench . -count $(BENCHCOUNT) ./pkg/plugins/... | tee _output/bench.txt
+	$(GO) run $(BENCHSTAT) -col /impl _output/bench.txt
 
-lint:
+lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l cmd pkg internal hack test manifests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-fmt:
+fmt: ## gofmt -w
 	gofmt -w cmd pkg internal hack test manifests
 
 # The image carries the same version stamps as `make build`.
-image:
+image: ## the container image, with Docker
 	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE):$(VERSION) .
 
 # Release archives: the scheduler for Linux, the kubectl plugin for Linux,
@@ -122,7 +154,7 @@ image:
 DIST           ?= _output/dist
 DIST_SCHEDULER ?= linux/amd64 linux/arm64
 DIST_PLUGIN    ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
-dist:
+dist: ## release archives, checksums and the krew manifest into DIST
 	rm -rf $(DIST) && mkdir -p $(DIST)/bin
 	@set -e; for p in $(DIST_SCHEDULER); do os=$${p%/*}; arch=$${p#*/}; echo "placement-scheduler $$os/$$arch"; \
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w" \
@@ -132,3 +164,6 @@ dist:
 	    -o $(DIST)/bin/kubectl-placement_$${os}_$${arch}/kubectl-placement$$ext ./cmd/kubectl-placement; done
 	$(GO) run ./hack/dist -version $(VERSION) -bin $(DIST)/bin -out $(DIST)
 	@ls -l $(DIST)
+
+clean: ## remove bin/ and _output/ (build and benchmark output)
+	rm -rf $(BIN) _output

@@ -104,7 +104,7 @@ func (c *Cluster) startAPIServer(flags []string, storage *storagebackend.Config)
 }
 
 func (c *Cluster) startEtcd() (string, error) {
-	ports, err := freePorts(2)
+	ports, err := FreePorts(2)
 	if err != nil {
 		return "", err
 	}
@@ -195,7 +195,9 @@ func (c *Cluster) Stop() {
 	}
 }
 
-func freePorts(n int) ([]int, error) {
+// FreePorts returns n ports on 127.0.0.1 that were free a moment ago (held
+// together, so they differ).
+func FreePorts(n int) ([]int, error) {
 	var ports []int
 	for i := 0; i < n; i++ {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

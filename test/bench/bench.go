@@ -1,7 +1,7 @@
 // Package bench runs upstream's scheduler_perf harness on our workloads, each
 // once with the default profile (in-tree plugins) and once with
-// placement-scheduler's, in the same run. `make bench` drives it and turns the
-// results into a table and docs/benchmarks.md (see ./report).
+// placement-scheduler's, in the same run. `make perf*` drives it and turns the
+// results into a table and a page under docs/ (see ./report).
 package bench
 
 // CycleMetric times every once-per-cycle call of PlacementPodAffinity,

@@ -121,7 +121,7 @@ func withCPUProbe(profile map[string]any) {
 	multiPoint["enabled"] = append(enabled, map[string]any{"name": CPUProbe})
 }
 
-// roundEnv is the round number `make bench*` passes (ROUNDS=n); the order of
+// roundEnv is the round number `make perf*` passes (ROUNDS=n); the order of
 // the profiles flips with it too, so that over an even number of rounds each
 // profile of every workload runs first equally often.
 const roundEnv = "PLACEMENT_BENCH_ROUND"

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -224,15 +223,6 @@ func (e *env) clientFor(kubeconfig string) kubernetes.Interface {
 	return cs
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // apply server-side-applies every object of a YAML stream and returns their kinds.
 func (e *env) apply(data []byte) []string {
 	e.t.Helper()
@@ -280,12 +270,11 @@ func scrape(t *testing.T, url string) string {
 }
 
 func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := localcluster.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports[0]
 }
 
 func (e *env) patchNode(name string, mutate func(*v1.Node)) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func TestExplain(t *testing.T) {
 		}).Obj())
 		node := e.waitBound(pod, 30*time.Second)
 		got := e.explain(t, explainer, pod.Name, "-n", pod.Namespace)
-		if got.BoundNode != node || got.Bound == nil || got.Bound.Rank != 1 || !contains(got.Pick, node) {
+		if got.BoundNode != node || got.Bound == nil || got.Bound.Rank != 1 || !slices.Contains(got.Pick, node) {
 			t.Errorf("bound to %s; explain: boundNode %q, bound %+v, pick %v", node, got.BoundNode, got.Bound, got.Pick)
 		}
 	})

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -82,7 +83,7 @@ func testInstallation(t *testing.T, in installation) {
 	e := newEnv(t, "--authorization-mode=RBAC")
 	kinds := e.apply(in.objects)
 	for _, want := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget"} {
-		if !contains(kinds, want) {
+		if !slices.Contains(kinds, want) {
 			t.Errorf("rendered manifests have no %s (got %v)", want, kinds)
 		}
 	}

@@ -1,4 +1,4 @@
-// Command report turns the data items of a `make bench` run into a table on
+// Command report turns the data items of a `make perf*` run into a table on
 // stdout and, with -docs, into docs/benchmarks.md, docs/benchmarks.json (the
 // results file) and docs/benchmarks.svg (a chart drawn from that file).
 package main
