@@ -1,12 +1,9 @@
 package explain_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -68,23 +65,6 @@ func testOptions(t testing.TB, cs *fake.Clientset) explain.Options {
 	return explain.Options{Client: cs, Dynamic: dyn, Config: cfg}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/explain -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test ./pkg/explain -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 // TestExplainGolden pins the answers as data (JSON); pkg/kubectlplacement's
 // TestPrintGolden prints these same files in every output format.
 func TestExplainGolden(t *testing.T) {
@@ -103,7 +83,7 @@ func TestExplainGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name+".json", answerJSON(t, e))
+			fixtures.Golden(t, tc.name+".json", answerJSON(t, e), *update)
 		})
 	}
 }

@@ -308,8 +308,8 @@ func TestSimulationGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "simulate.json", answerJSON(t, sim))
-	golden(t, "capacity.json", answerJSON(t, c))
+	fixtures.Golden(t, "simulate.json", answerJSON(t, sim), *update)
+	fixtures.Golden(t, "capacity.json", answerJSON(t, c), *update)
 }
 
 // TestSimulateWithoutNodes: in a cluster without nodes every replica is

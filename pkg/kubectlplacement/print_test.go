@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
 )
 
@@ -48,24 +49,7 @@ func TestPrintGolden(t *testing.T) {
 			if err := Print(&out, tc.answerType, tc.format, tc.print); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name+".golden", out.Bytes())
+			fixtures.Golden(t, tc.name+".golden", out.Bytes(), *update)
 		})
-	}
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/kubectlplacement -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test ./pkg/kubectlplacement -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
