@@ -13,6 +13,14 @@ RUN CGO_ENABLED=0 GOFLAGS=-trimpath make scheduler BIN=/out COMMIT="${COMMIT}" E
  && /out/placement-scheduler --version
 
 FROM gcr.io/distroless/static-debian12:nonroot
+ARG VERSION=
+ARG COMMIT=
+# The labels hack/image (make image-oci) gives the daemonless image.
+LABEL org.opencontainers.image.title="placement-scheduler" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${COMMIT}" \
+      org.opencontainers.image.source="https://github.com/kube-placement/placement-scheduler" \
+      org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=build /out/placement-scheduler /usr/local/bin/placement-scheduler
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/placement-scheduler"]

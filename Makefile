@@ -38,7 +38,7 @@ ROUNDS    ?= 1
 PERFRUN   ?= BenchmarkPerfSchedulingPlacement
 PERFFLAGS  = -vet=off -run '^$$' -bench '$(PERFRUN)' -benchtime 1x -timeout 180m
 
-.PHONY: help all build scheduler kubectl-plugin run test unit race integration fuzz lint fmt image dist clean bench perf perf-full perf-scale perf-scale-cpu perf-smoke
+.PHONY: image-oci help all build scheduler kubectl-plugin run test unit race integration fuzz lint fmt image dist clean bench perf perf-full perf-scale perf-scale-cpu perf-smoke
 
 all: build
 
@@ -62,7 +62,7 @@ run: ## the sandbox: a local control plane, the scheduler and the examples (ARGS
 test: lint unit race fuzz integration perf-smoke ## what CI runs: lint, unit, race, fuzz, integration, perf-smoke
 
 unit: ## every package's tests but the integration tests
-	$(GO) test -count=1 -vet=off -ldflags "$(LDFLAGS)" $(PKGS)
+	$(GO) test -count=1 -vet=off -timeout 30m -ldflags "$(LDFLAGS)" $(PKGS)
 
 # The plugins under the race detector: preemption runs AddPod/RemovePod on
 # cloned states while Filter and Score run in parallel and the next cycle
@@ -146,6 +146,20 @@ fmt: ## gofmt -w
 # The image carries the same version stamps as `make build`.
 image: ## the container image, with Docker
 	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE):$(VERSION) .
+
+# The same image without a container daemon (hack/image): the binary built
+# as the Dockerfile builds it (the same `make scheduler`, static, -trimpath,
+# stripped), on an empty base, as an OCI layout and a `docker load` tarball
+# in IMAGE_OUT. hack/image's test builds it and checks it.
+IMAGE_OUT ?= _output/image
+image-oci: ## the image without Docker: OCI layout and tarball in IMAGE_OUT
+	CGO_ENABLED=0 GOFLAGS=-trimpath $(MAKE) --no-print-directory scheduler BIN=$(IMAGE_OUT)/bin EXTRA_LDFLAGS="-s -w"
+	$(GO) run ./hack/image -binary $(IMAGE_OUT)/bin/placement-scheduler -image $(IMAGE):$(VERSION) \
+	  -version $(VERSION) -commit "$(COMMIT)" -oci $(IMAGE_OUT)/oci -tarball $(IMAGE_OUT)/placement-scheduler.tar
+
+# print-VAR prints a variable as make sees it (tests read VERSION, IMAGE, COMMIT).
+print-%:
+	@echo '$($*)'
 
 # Release archives: the scheduler for Linux, the kubectl plugin for Linux,
 # macOS and Windows, each with LICENSE; checksums.txt; and the krew manifest
