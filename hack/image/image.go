@@ -103,7 +103,9 @@ func rootFS(binary []byte) ([]byte, error) {
 	}
 	for _, step := range []func() error{
 		func() error { return dir("etc/", 0o755) },
-		func() error { return file("etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n")) },
+		func() error {
+			return file("etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"))
+		},
 		func() error { return file("etc/group", 0o644, []byte("root:x:0:\nnonroot:x:65532:\n")) },
 		func() error { return dir("tmp/", 0o1777) },
 		func() error { return dir("usr/", 0o755) },
