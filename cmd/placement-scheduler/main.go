@@ -29,7 +29,7 @@ func main() {
 }
 
 func newCommand() *cobra.Command {
-	cmd := app.NewSchedulerCommand(plugins.SchedulerOptions()...)
+	cmd := app.NewSchedulerCommand(plugins.SchedulerOptions(nil)...)
 	cmd.Use = "placement-scheduler"
 	cmd.Short = "Kubernetes scheduler with placement-scheduler's plugins"
 	// Upstream's --version names only the Kubernetes release; operators also

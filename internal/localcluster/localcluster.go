@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	etcdserverpb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
@@ -56,6 +57,10 @@ type Cluster struct {
 	tb        *processTB
 	dir       string
 	ownDir    bool
+	// flags and storage start the apiserver again on Restart.
+	flags   []string
+	storage *storagebackend.Config
+	starts  int
 }
 
 // Start brings up etcd and the apiserver and returns once the apiserver is
@@ -83,24 +88,67 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	storage := storagebackend.NewDefaultConfig("/registry", nil)
 	storage.Transport.ServerList = []string{clientURL}
 
-	c.tb = newProcessTB(logger, filepath.Join(c.dir, "apiserver"))
-	flags := append(append([]string{}, DefaultAPIServerFlags...), opts.APIServerFlags...)
-	if err := c.startAPIServer(flags, storage); err != nil {
-		return nil, fmt.Errorf("starting kube-apiserver: %w", err)
+	c.flags = append(append([]string{}, DefaultAPIServerFlags...), opts.APIServerFlags...)
+	c.storage = storage
+	if err := c.startAPIServer(logger); err != nil {
+		return nil, err
+	}
+	logger.V(2).Info("Local control plane is up", "host", c.Config.Host, "etcd", clientURL)
+	return c, nil
+}
+
+// startAPIServer starts the test server, whose failures call Fatal, and
+// points Config at it.
+func (c *Cluster) startAPIServer(logger klog.Logger) (err error) {
+	defer recoverFatal(&err)
+	c.starts++
+	c.tb = newProcessTB(logger, filepath.Join(c.dir, fmt.Sprintf("apiserver-%d", c.starts)))
+	if c.apiserver, err = apiservertesting.StartTestServer(c.tb, nil, c.flags, c.storage); err != nil {
+		return fmt.Errorf("starting kube-apiserver: %w", err)
 	}
 	c.Config = rest.CopyConfig(c.apiserver.ClientConfig)
 	// The test server's default rate limits throttle tests that create
 	// thousands of objects; nothing else shares this apiserver.
 	c.Config.QPS, c.Config.Burst = 5000, 10000
-	logger.V(2).Info("Local control plane is up", "host", c.Config.Host, "etcd", clientURL)
-	return c, nil
+	return nil
 }
 
-// startAPIServer starts the test server, whose failures call Fatal.
-func (c *Cluster) startAPIServer(flags []string, storage *storagebackend.Config) (err error) {
-	defer recoverFatal(&err)
-	c.apiserver, err = apiservertesting.StartTestServer(c.tb, nil, flags, storage)
-	return err
+// stopAPIServer stops the apiserver and runs what it left to clean up.
+func (c *Cluster) stopAPIServer() {
+	if c.apiserver.TearDownFn != nil {
+		c.apiserver.TearDownFn()
+		c.apiserver.TearDownFn = nil
+	}
+	if c.tb != nil {
+		c.tb.runCleanups()
+	}
+}
+
+// RestartAPIServer stops the apiserver, waits down, and starts a new one on
+// the same etcd, as an upgrade does. The new one listens on another port and
+// has new certificates: Config changes, and clients made from the old Config
+// must be made again (or reach it through a proxy that follows it).
+func (c *Cluster) RestartAPIServer(ctx context.Context, down time.Duration) error {
+	start := time.Now()
+	c.stopAPIServer()
+	klog.FromContext(ctx).Info("Stopped the apiserver", "took", time.Since(start))
+	select {
+	case <-time.After(down):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return c.startAPIServer(klog.FromContext(ctx))
+}
+
+// Compact compacts etcd's history up to its current revision, so that a
+// watch that resumes from an older resource version is told it is too old
+// and its client must list again. It returns the revision compacted to.
+func (c *Cluster) Compact(ctx context.Context) (int64, error) {
+	rev := c.etcd.Server.KV().Rev()
+	if _, err := c.etcd.Server.Compact(ctx, &etcdserverpb.CompactionRequest{Revision: rev, Physical: true}); err != nil {
+		return 0, fmt.Errorf("compacting etcd to revision %d: %w", rev, err)
+	}
+	return rev, nil
 }
 
 func (c *Cluster) startEtcd() (string, error) {
@@ -178,13 +226,7 @@ func (c *Cluster) Dir() string { return c.dir }
 // Stop shuts the apiserver down before etcd, so the apiserver does not spin on
 // a vanished backend, then removes what Start created. It is safe to call twice.
 func (c *Cluster) Stop() {
-	if c.apiserver.TearDownFn != nil {
-		c.apiserver.TearDownFn()
-		c.apiserver.TearDownFn = nil
-	}
-	if c.tb != nil {
-		c.tb.runCleanups()
-	}
+	c.stopAPIServer()
 	if c.etcd != nil {
 		c.etcd.Close()
 		c.etcd = nil

@@ -20,6 +20,7 @@ import (
 	schedulerappconfig "k8s.io/kubernetes/cmd/kube-scheduler/app/config"
 	"k8s.io/kubernetes/cmd/kube-scheduler/app/options"
 	"k8s.io/kubernetes/pkg/scheduler"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-placement/placement-scheduler/manifests"
@@ -41,12 +42,17 @@ type Options struct {
 	// Dir receives the effective configuration file; empty means a new
 	// temporary directory, removed by Stop.
 	Dir string
+	// Plugins replace the factories of plugins of ours by name (tests wrap
+	// a plugin this way); nil keeps them all.
+	Plugins frameworkruntime.Registry
 }
 
 // Scheduler is a running instance.
 type Scheduler struct {
 	cancel context.CancelFunc
-	done   chan error
+	// done is closed once the scheduler stopped, err then says why.
+	done chan struct{}
+	err  error
 	dir    string
 	ownDir bool
 	// crashed makes the lease lock refuse writes, so that stopping does not
@@ -94,20 +100,23 @@ func Start(ctx context.Context, o Options) (_ *Scheduler, err error) {
 	}
 
 	runCtx, cancel := context.WithCancel(ctx)
-	cc, sched, err := app.Setup(runCtx, opts, plugins.SchedulerOptions()...)
+	cc, sched, err := app.Setup(runCtx, opts, plugins.SchedulerOptions(o.Plugins)...)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("setting up the scheduler: %w", err)
 	}
 	s.cancel = cancel
-	s.done = make(chan error, 1)
-	if cc.LeaderElection == nil {
-		go func() { s.done <- app.Run(runCtx, cc, sched) }()
-	} else {
+	s.done = make(chan struct{})
+	run := func() error { return app.Run(runCtx, cc, sched) }
+	if cc.LeaderElection != nil {
 		s.identity = cc.LeaderElection.Lock.Identity()
 		cc.LeaderElection.Lock = &crashableLock{Interface: cc.LeaderElection.Lock, crashed: &s.crashed}
-		go func() { s.done <- runElected(runCtx, cc, sched) }()
+		run = func() error { return runElected(runCtx, cc, sched) }
 	}
+	go func() {
+		defer close(s.done)
+		s.err = run()
+	}()
 	klog.FromContext(ctx).V(2).Info("In-process placement-scheduler started", "config", cfgPath)
 	return s, nil
 }
@@ -204,8 +213,16 @@ func (l *crashableLock) Update(ctx context.Context, ler resourcelock.LeaderElect
 	return l.Interface.Update(ctx, ler)
 }
 
-// Done delivers, once the scheduler stopped, the error it stopped with.
-func (s *Scheduler) Done() <-chan error { return s.done }
+// Done is closed once the scheduler stopped: on Stop, or when it lost its
+// lease (the binary would exit then). Err says why.
+func (s *Scheduler) Done() <-chan struct{} { return s.done }
+
+// Err is the error the scheduler stopped with, once Done is closed
+// (app.Run reports a normal shutdown as an error too).
+func (s *Scheduler) Err() error {
+	<-s.done
+	return s.err
+}
 
 // Stop ends the scheduler and waits for it.
 func (s *Scheduler) Stop() {
@@ -213,10 +230,7 @@ func (s *Scheduler) Stop() {
 		return
 	}
 	s.cancel()
-	if err := <-s.done; err != nil {
-		// app.Run reports a normal shutdown as an error; keep it for Done.
-		s.done <- err
-	}
+	<-s.done
 	s.cancel = nil
 	// The configz registry is process-global; free the name for the next instance.
 	configz.Delete("componentconfig")
