@@ -30,12 +30,14 @@ type Delay struct {
 	Before, After time.Duration
 }
 
-// Request is one request the proxy forwarded, with the apiserver's status
-// (0 when no answer came: the proxy was cut or the apiserver was down).
+// Request is one request the proxy took, with the apiserver's status (0
+// while no answer came, and for good when the proxy was cut or the
+// apiserver was down).
 type Request struct {
 	Method, Path, RawQuery string
 	Status                 int
-	// At is when the request came, Took how long until its answer ended.
+	// At is when the request came, Took how long until its answer ended (0
+	// while it is in flight: a watch, say).
 	At   time.Time
 	Took time.Duration
 }
@@ -59,7 +61,8 @@ type Proxy struct {
 
 type inflight struct {
 	cancel context.CancelFunc
-	req    Request
+	// entry is the request's place in the log.
+	entry int
 }
 
 // Start listens on a free loopback port and forwards to the apiserver cfg
@@ -121,7 +124,7 @@ func (p *Proxy) SetDelay(delay func(*http.Request) Delay) {
 	p.delay = delay
 }
 
-// Requests returns the requests forwarded so far.
+// Requests returns the requests taken so far, those in flight included.
 func (p *Proxy) Requests() []Request {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -172,7 +175,7 @@ func (p *Proxy) InFlight(match func(Request) bool) int {
 	defer p.mu.Unlock()
 	n := 0
 	for f := range p.inflight {
-		if match(f.req) {
+		if match(p.log[f.entry]) {
 			n++
 		}
 	}
@@ -239,18 +242,19 @@ func (p *Proxy) begin(parent context.Context, r Request) (context.Context, *infl
 		return nil, nil
 	}
 	ctx, cancel := context.WithCancel(parent)
-	f := &inflight{cancel: cancel, req: r}
+	f := &inflight{cancel: cancel, entry: len(p.log)}
+	p.log = append(p.log, r)
 	p.inflight[f] = struct{}{}
 	return ctx, f
 }
 
-// end forgets a request in flight and records it.
+// end forgets a request in flight and records how it ended.
 func (p *Proxy) end(f *inflight, r Request) {
 	f.cancel()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.inflight, f)
-	p.log = append(p.log, r)
+	p.log[f.entry] = r
 }
 
 // sleep waits d unless ctx ends first, and says whether it waited it all.

@@ -51,8 +51,8 @@ type Options struct {
 type Scheduler struct {
 	cancel context.CancelFunc
 	// done is closed once the scheduler stopped, err then says why.
-	done chan struct{}
-	err  error
+	done   chan struct{}
+	err    error
 	dir    string
 	ownDir bool
 	// crashed makes the lease lock refuse writes, so that stopping does not
@@ -125,8 +125,12 @@ func Start(ctx context.Context, o Options) (_ *Scheduler, err error) {
 // app.Run would do the same but ends the whole process when leadership ends,
 // which is right for the binary and wrong for a test that stops one instance
 // of several; so the election is held here, with the same lock and timings,
-// and app.Run runs the leader's term without an election of its own.
+// and app.Run runs the leader's term without an election of its own. When
+// the term ends (the lease lost, or app.Run failed) the instance stops, as
+// the binary would exit.
 func runElected(ctx context.Context, cc *schedulerappconfig.CompletedConfig, sched *scheduler.Scheduler) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	lec := *cc.LeaderElection
 	cc.LeaderElection = nil
 	cc.ComponentConfig.LeaderElection.LeaderElect = false
@@ -135,7 +139,12 @@ func runElected(ctx context.Context, cc *schedulerappconfig.CompletedConfig, sch
 	lec.Callbacks = leaderelection.LeaderCallbacks{
 		OnStartedLeading: func(ctx context.Context) {
 			close(led)
-			term <- app.Run(ctx, cc, sched)
+			err := app.Run(ctx, cc, sched)
+			// The configz registry is process-global: free the name for
+			// the instance that leads next.
+			configz.Delete("componentconfig")
+			term <- err
+			stop()
 		},
 		OnStoppedLeading: func() {},
 	}
