@@ -45,7 +45,7 @@ const (
 	faultLonely  = 70
 	faultZones   = 3
 	checkEvery   = 25
-	faultTimeout = 90 * time.Second
+	faultTimeout = 60 * time.Second
 	// indexLabel carries a pod's place in the workload, so that a pod can
 	// be created again alike.
 	indexLabel = "fault.placement.test/index"
@@ -268,7 +268,8 @@ func (f *faultEnv) waitBound(n int) {
 }
 
 // waitSettled waits until every pod but the lonely ones the cluster has no
-// node left for is bound, and returns when that was.
+// node left for is bound, and returns when that was. When that does not
+// happen the test fails, and goes on to verify, which tells why.
 func (f *faultEnv) waitSettled(want int) time.Time {
 	f.t.Helper()
 	var got, total int
@@ -291,7 +292,7 @@ func (f *faultEnv) waitSettled(want int) time.Time {
 		return total == want && got == total-max(0, lonely-len(nodes.Items)), nil
 	})
 	if err != nil {
-		f.t.Fatalf("not settled within %v: %d pods (want %d), %d bound", faultTimeout, total, want, got)
+		f.t.Errorf("not settled within %v: %d pods (want %d), %d bound", faultTimeout, total, want, got)
 	}
 	return time.Now()
 }
