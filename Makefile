@@ -23,7 +23,7 @@ LDFLAGS   := -X github.com/kube-placement/placement-scheduler/pkg/version.Versio
 # coordinator can report a spurious "context deadline exceeded" when a
 # duration runs out (go.dev/issue/75804).
 FUZZTIME  ?= 3000x
-PKGS      := ./pkg/... ./cmd/... ./internal/... ./manifests/... ./hack/... ./test/bench/...
+PKGS      := ./pkg/... ./cmd/... ./internal/... ./manifests/... ./hack/... ./test/bench/... ./test/soak/...
 
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # The linter runs from the module proxy at a pinned version, outside go.mod;
@@ -38,7 +38,7 @@ ROUNDS    ?= 1
 PERFRUN   ?= BenchmarkPerfSchedulingPlacement
 PERFFLAGS  = -vet=off -run '^$$' -bench '$(PERFRUN)' -benchtime 1x -timeout 180m
 
-.PHONY: image-oci help all build scheduler kubectl-plugin run test unit race integration fuzz lint fmt image dist clean bench perf perf-full perf-scale perf-scale-cpu perf-smoke
+.PHONY: faults soak image-oci help all build scheduler kubectl-plugin run test unit race integration fuzz lint fmt image dist clean bench perf perf-full perf-scale perf-scale-cpu perf-smoke
 
 all: build
 
@@ -178,6 +178,16 @@ dist: ## release archives, checksums and the krew manifest into DIST
 	    -o $(DIST)/bin/kubectl-placement_$${os}_$${arch}/kubectl-placement$$ext ./cmd/kubectl-placement; done
 	$(GO) run ./hack/dist -version $(VERSION) -bin $(DIST)/bin -out $(DIST)
 	@ls -l $(DIST)
+
+# By hand, not in `make test`: hours of churn with a fault every few minutes.
+# SOAK=2h is the documented run; SOAKFLAGS adds test/soak's flags.
+SOAK      ?= 2h
+faults: ## the fault tests alone (TestFault*: apiserver restart, relist, partition, slow binds, node deletion)
+	$(GO) test -count=1 -vet=off -timeout 20m -ldflags "$(LDFLAGS)" ./test/integration/ -run 'TestFault' -v
+
+soak: scheduler ## the built scheduler for SOAK (2h) under churn and faults; report in _output/soak/soak.md
+	@rm -rf _output/soak && mkdir -p _output/soak
+	$(GO) run ./test/soak -scheduler $(BIN)/placement-scheduler -duration $(SOAK) -out _output/soak $(SOAKFLAGS)
 
 clean: ## remove bin/ and _output/ (build and benchmark output)
 	rm -rf $(BIN) _output

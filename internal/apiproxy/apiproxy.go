@@ -7,9 +7,11 @@
 package apiproxy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -18,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -36,6 +40,9 @@ type Delay struct {
 type Request struct {
 	Method, Path, RawQuery string
 	Status                 int
+	// UID is the pod a binding request binds, from its body: names repeat
+	// (a StatefulSet's pods), uids do not.
+	UID string
 	// At is when the request came, Took how long until its answer ended (0
 	// while it is in flight: a watch, say).
 	At   time.Time
@@ -56,12 +63,14 @@ type Proxy struct {
 	cut       bool
 	inflight  map[*inflight]struct{}
 	delay     func(*http.Request) Delay
+	keep      func(Request) bool
 	log       []Request
 }
 
 type inflight struct {
 	cancel context.CancelFunc
-	// entry is the request's place in the log.
+	req    Request
+	// entry is the request's place in the log, -1 if it is not kept.
 	entry int
 }
 
@@ -124,6 +133,14 @@ func (p *Proxy) SetDelay(delay func(*http.Request) Delay) {
 	p.delay = delay
 }
 
+// Keep records only the requests keep accepts (nil: every request), so that
+// a proxy that runs for hours holds only what will be asked for.
+func (p *Proxy) Keep(keep func(Request) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.keep = keep
+}
+
 // Requests returns the requests taken so far, those in flight included.
 func (p *Proxy) Requests() []Request {
 	p.mu.Lock()
@@ -175,7 +192,7 @@ func (p *Proxy) InFlight(match func(Request) bool) int {
 	defer p.mu.Unlock()
 	n := 0
 	for f := range p.inflight {
-		if match(p.log[f.entry]) {
+		if match(f.req) {
 			n++
 		}
 	}
@@ -184,6 +201,9 @@ func (p *Proxy) InFlight(match func(Request) bool) int {
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	entry := Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, At: time.Now()}
+	if IsBinding(r) {
+		entry.UID = bindingUID(r)
+	}
 	ctx, f := p.begin(r.Context(), entry)
 	if f == nil {
 		dropConnection(w)
@@ -242,8 +262,11 @@ func (p *Proxy) begin(parent context.Context, r Request) (context.Context, *infl
 		return nil, nil
 	}
 	ctx, cancel := context.WithCancel(parent)
-	f := &inflight{cancel: cancel, entry: len(p.log)}
-	p.log = append(p.log, r)
+	f := &inflight{cancel: cancel, req: r, entry: -1}
+	if p.keep == nil || p.keep(r) {
+		f.entry = len(p.log)
+		p.log = append(p.log, r)
+	}
 	p.inflight[f] = struct{}{}
 	return ctx, f
 }
@@ -254,7 +277,29 @@ func (p *Proxy) end(f *inflight, r Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.inflight, f)
-	p.log[f.entry] = r
+	if f.entry >= 0 {
+		p.log[f.entry] = r
+	}
+}
+
+// bindingUID reads the pod uid from a binding's body (JSON or protobuf, as
+// the client chose) and puts the body back for the apiserver; "" if the body
+// cannot be read.
+func bindingUID(r *http.Request) string {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return ""
+	}
+	obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(body, nil, nil)
+	if err != nil {
+		return ""
+	}
+	if b, ok := obj.(*v1.Binding); ok {
+		return string(b.UID)
+	}
+	return ""
 }
 
 // sleep waits d unless ctx ends first, and says whether it waited it all.

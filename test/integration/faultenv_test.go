@@ -376,33 +376,37 @@ func (f *faultEnv) checkProbes() {
 // bound twice, and every bound pod was bound by one of them.
 func (f *faultEnv) checkBindings(r *faultReport, pods []v1.Pod) {
 	f.t.Helper()
+	// Keyed by uid: a pod re-created under the same name is another pod.
 	ok, unknown := map[string]int{}, map[string]int{}
 	f.mu.Lock()
 	for _, p := range f.schedulers {
 		for _, req := range p.Requests() {
 			pod, isBinding := apiproxy.BoundPod(req)
+			if isBinding && req.UID == "" {
+				f.t.Errorf("the binding of %s carries no pod uid the proxy could read", pod)
+			}
 			switch {
 			case !isBinding:
 			case req.Status == http.StatusCreated:
-				ok[pod]++
+				ok[req.UID]++
 			case req.Status == 0:
 				// Cut before the apiserver answered: it may have bound it.
-				unknown[pod]++
+				unknown[req.UID]++
 			default:
 				r.refusedBinds++
 			}
 		}
 	}
 	f.mu.Unlock()
-	for pod, n := range ok {
+	for uid, n := range ok {
 		if n > 1 {
 			r.doubleBinds++
-			f.t.Errorf("pod %s was bound %d times", pod, n)
+			f.t.Errorf("pod uid %s was bound %d times", uid, n)
 		}
 	}
 	for _, p := range bound(pods) {
-		if key := p.Namespace + "/" + p.Name; ok[key]+unknown[key] == 0 {
-			f.t.Errorf("pod %s is bound to %s, but no scheduler instance bound it", key, p.Spec.NodeName)
+		if uid := string(p.UID); ok[uid]+unknown[uid] == 0 {
+			f.t.Errorf("pod %s/%s is bound to %s, but no scheduler instance bound it", p.Namespace, p.Name, p.Spec.NodeName)
 		}
 	}
 }
