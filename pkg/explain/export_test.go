@@ -8,7 +8,7 @@ import (
 // StartedInformers builds and syncs the profile's scheduler and returns the
 // types of the informers it started.
 func StartedInformers(ctx context.Context, o Options) ([]reflect.Type, error) {
-	c, err := newCluster(ctx, o)
+	c, err := newCluster(ctx, o, o.Config.Profiles)
 	if err != nil {
 		return nil, err
 	}

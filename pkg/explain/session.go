@@ -36,6 +36,10 @@ type Options struct {
 	Profile string
 	// SyncTimeout bounds listing the cluster; 0 means one minute.
 	SyncTimeout time.Duration
+	// Drift builds what Session.Drift needs: a one-plugin profile per
+	// placement plugin of each profile, and upstream's default profile when
+	// the configuration has no default-scheduler.
+	Drift bool
 }
 
 // Session is one listing of the cluster into the cache of a scheduler that
@@ -49,6 +53,11 @@ type Session struct {
 	profile string
 	// stop ends the goroutines the scheduler started.
 	stop context.CancelFunc
+	// profiles are those the scheduler was built with.
+	profiles []config.KubeSchedulerProfile
+	// drift and addedDefault: opened with Options.Drift, and upstream's
+	// default profile was added for it.
+	drift, addedDefault bool
 }
 
 // Open lists the cluster into a new scheduler cache and stops watching: the
@@ -62,7 +71,15 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	// The scheduler's background work (its queue's and metrics' goroutines)
 	// lives as long as this context.
 	ctx, stop := context.WithCancel(ctx)
-	c, err := newCluster(ctx, o)
+	s := &Session{profile: o.Profile, stop: stop, profiles: o.Config.Profiles, drift: o.Drift}
+	if o.Drift {
+		var err error
+		if s.profiles, s.addedDefault, err = withDriftProfiles(o.Config.Profiles); err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	c, err := newCluster(ctx, o, s.profiles)
 	if err != nil {
 		stop()
 		return nil, err
@@ -71,7 +88,8 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		stop()
 		return nil, err
 	}
-	return &Session{c: c, profile: o.Profile, stop: stop}, nil
+	s.c = c
+	return s, nil
 }
 
 // Close stops what the session's scheduler started; the session must not be
@@ -112,7 +130,7 @@ type cluster struct {
 	dynamic  dynamicinformer.DynamicSharedInformerFactory
 }
 
-func newCluster(ctx context.Context, o Options) (*cluster, error) {
+func newCluster(ctx context.Context, o Options, profiles []config.KubeSchedulerProfile) (*cluster, error) {
 	c := &cluster{
 		snapshot: internalcache.NewEmptySnapshot(),
 		factory:  scheduler.NewInformerFactory(o.Client, 0, nil),
@@ -122,7 +140,7 @@ func newCluster(ctx context.Context, o Options) (*cluster, error) {
 	}
 	var err error
 	c.sched, err = scheduler.New(ctx, o.Client, c.factory, c.dynamic, discardEvents,
-		scheduler.WithProfiles(o.Config.Profiles...),
+		scheduler.WithProfiles(profiles...),
 		scheduler.WithPercentageOfNodesToScore(o.Config.PercentageOfNodesToScore),
 		scheduler.WithFrameworkOutOfTreeRegistry(plugins.Registry()),
 		scheduler.WithNodeInfoSnapshot(c.snapshot),

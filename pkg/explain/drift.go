@@ -1,0 +1,271 @@
+package explain
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/klog/v2"
+	configv1 "k8s.io/kube-scheduler/config/v1"
+	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/apis/config"
+	"k8s.io/kubernetes/pkg/scheduler/apis/config/scheme"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+)
+
+// Drift is every running pod whose node fails the pod's own required
+// placement rules now: rules are IgnoredDuringExecution, so a node relabelled
+// or tainted, or pods whose labels changed, leave pods where the scheduler
+// would not put them today.
+type Drift struct {
+	metav1.TypeMeta `json:",inline"`
+	Nodes           int `json:"nodes"`
+	// Checked counts the running pods judged.
+	Checked int          `json:"checked"`
+	Pods    []DriftedPod `json:"pods"`
+	// Notes say what was assumed or left out.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// DriftedPod is one running pod whose node breaks its rules, and where the
+// scheduler would put it now.
+type DriftedPod struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Node      string `json:"node"`
+	Profile   string `json:"profile"`
+	// Broken has one entry per placement plugin whose Filter rejects the
+	// pod's node now, in the profile's order; Nodes is left empty.
+	Broken []Rejection `json:"broken"`
+	// Pick names the nodes the scheduler would choose for the pod now (tied
+	// at the best score); empty when it fits nowhere, and Unschedulable
+	// says why.
+	Pick          []string `json:"pick,omitempty"`
+	Unschedulable string   `json:"unschedulable,omitempty"`
+}
+
+// placementPlugins are the filters that judge a pod's own placement rules
+// (spec.nodeName, nodeSelector, node affinity, taints with NoSchedule or
+// NoExecute, pod affinity and anti-affinity both ways): ours and their
+// upstream twins. Resources, ports, volumes and cordons are not a pod's
+// rules and are left out.
+var placementPlugins = []string{
+	"PlacementNodeName", "PlacementNodeSelector", "PlacementNodeAffinity", "PlacementTaintToleration", "PlacementPodAffinity",
+	"NodeName", "NodeAffinity", "TaintToleration", "InterPodAffinity",
+}
+
+// driftPrefix names the one-plugin profiles drift judges with, one per
+// placement plugin of each profile; no schedulerName can start with it.
+const driftPrefix = "drift/"
+
+func driftProfileName(profile, plugin string) string {
+	return driftPrefix + profile + "/" + plugin
+}
+
+// withDriftProfiles adds, for every profile, one profile per placement
+// plugin it enables, holding only that plugin (so that each rule is judged
+// even when an earlier one already rejects the node), with the profile's
+// plugin arguments; and the upstream default profile, when the
+// configuration has none named default-scheduler, so that the default
+// scheduler's pods are judged as it would judge them. It returns the
+// profiles and whether the default one was added.
+func withDriftProfiles(profiles []config.KubeSchedulerProfile) ([]config.KubeSchedulerProfile, bool, error) {
+	out := slices.Clone(profiles)
+	added := false
+	if !slices.ContainsFunc(profiles, func(p config.KubeSchedulerProfile) bool { return p.SchedulerName == v1.DefaultSchedulerName }) {
+		def, err := upstreamDefaultProfile()
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, *def)
+		added = true
+	}
+	for _, p := range out[:len(out):len(out)] {
+		for _, name := range enabledPlacementPlugins(p.Plugins) {
+			out = append(out, config.KubeSchedulerProfile{
+				SchedulerName:            driftProfileName(p.SchedulerName, name),
+				PercentageOfNodesToScore: p.PercentageOfNodesToScore,
+				Plugins: &config.Plugins{
+					QueueSort:  config.PluginSet{Enabled: []config.Plugin{{Name: "PrioritySort"}}},
+					Bind:       config.PluginSet{Enabled: []config.Plugin{{Name: "DefaultBinder"}}},
+					MultiPoint: config.PluginSet{Enabled: []config.Plugin{{Name: name}}},
+				},
+				PluginConfig: p.PluginConfig,
+			})
+		}
+	}
+	return out, added, nil
+}
+
+// enabledPlacementPlugins lists the placement plugins a profile runs as
+// filters, in its order.
+func enabledPlacementPlugins(p *config.Plugins) []string {
+	if p == nil {
+		return nil
+	}
+	var names []string
+	disabled := map[string]bool{}
+	for _, d := range p.Filter.Disabled {
+		disabled[d.Name] = true
+	}
+	for _, set := range [][]config.Plugin{p.MultiPoint.Enabled, p.Filter.Enabled} {
+		for _, pl := range set {
+			if slices.Contains(placementPlugins, pl.Name) && !disabled[pl.Name] && !disabled["*"] && !slices.Contains(names, pl.Name) {
+				names = append(names, pl.Name)
+			}
+		}
+	}
+	return names
+}
+
+// upstreamDefaultProfile is kube-scheduler's default-scheduler profile as
+// KubeSchedulerConfiguration v1 defaults it.
+func upstreamDefaultProfile() (*config.KubeSchedulerProfile, error) {
+	var external configv1.KubeSchedulerConfiguration
+	scheme.Scheme.Default(&external)
+	var internal config.KubeSchedulerConfiguration
+	if err := scheme.Scheme.Convert(&external, &internal, nil); err != nil {
+		return nil, fmt.Errorf("building upstream's default profile: %w", err)
+	}
+	for i := range internal.Profiles {
+		if internal.Profiles[i].SchedulerName == v1.DefaultSchedulerName {
+			return &internal.Profiles[i], nil
+		}
+	}
+	return nil, fmt.Errorf("upstream's default configuration has no %s profile", v1.DefaultSchedulerName)
+}
+
+// Drift judges every running pod in namespace ("" for all) that selector
+// matches: each placement plugin of the pod's profile filters the pod's own
+// node, with the pod taken out of the snapshot as the scheduler saw the
+// cluster before it was bound. A pod whose node fails any of them is listed
+// with where the scheduler would put it now. The session must have been
+// opened with Options.Drift.
+func (s *Session) Drift(ctx context.Context, namespace string, selector labels.Selector) (*Drift, error) {
+	if !s.drift {
+		return nil, fmt.Errorf("the session was not opened for drift")
+	}
+	ctx = quiet(ctx)
+	all, err := s.c.factory.Core().V1().Pods().Lister().List(selector)
+	if err != nil {
+		return nil, err
+	}
+	var pods []*v1.Pod
+	for _, p := range all {
+		if (namespace == "" || p.Namespace == namespace) && running(p) {
+			pods = append(pods, p)
+		}
+	}
+	sort.Slice(pods, func(i, j int) bool {
+		if pods[i].Namespace != pods[j].Namespace {
+			return pods[i].Namespace < pods[j].Namespace
+		}
+		return pods[i].Name < pods[j].Name
+	})
+	d := &Drift{TypeMeta: typeMeta("Drift"), Nodes: s.Nodes(), Pods: []DriftedPod{}}
+	if s.addedDefault {
+		d.Notes = append(d.Notes, fmt.Sprintf("pods of %s are judged with upstream's default profile (the configuration has none of that name)", v1.DefaultSchedulerName))
+	}
+	others := map[string]int{}
+	for _, pod := range pods {
+		if _, ok := s.c.sched.Profiles[pod.Spec.SchedulerName]; !ok || strings.HasPrefix(pod.Spec.SchedulerName, driftPrefix) {
+			others[pod.Spec.SchedulerName]++
+			continue
+		}
+		d.Checked++
+		broken, err := s.brokenRules(ctx, pod)
+		if err != nil {
+			return nil, fmt.Errorf("judging pod %s/%s: %w", pod.Namespace, pod.Name, err)
+		}
+		if len(broken) == 0 {
+			continue
+		}
+		dp := DriftedPod{Namespace: pod.Namespace, Name: pod.Name, Node: pod.Spec.NodeName, Profile: pod.Spec.SchedulerName, Broken: broken}
+		e, err := s.Explain(ctx, pod)
+		if err != nil {
+			return nil, fmt.Errorf("placing pod %s/%s afresh: %w", pod.Namespace, pod.Name, err)
+		}
+		dp.Pick, dp.Unschedulable = e.Pick, e.Unschedulable
+		d.Pods = append(d.Pods, dp)
+	}
+	if len(others) > 0 {
+		var names []string
+		n := 0
+		for name, count := range others {
+			names = append(names, name)
+			n += count
+		}
+		sort.Strings(names)
+		d.Notes = append(d.Notes, fmt.Sprintf("%d running pods of schedulers without a profile here (%s) are not judged", n, strings.Join(names, ", ")))
+	}
+	return d, nil
+}
+
+// running: bound, neither finished nor being deleted.
+func running(p *v1.Pod) bool {
+	return p.Spec.NodeName != "" && p.DeletionTimestamp == nil &&
+		p.Status.Phase != v1.PodSucceeded && p.Status.Phase != v1.PodFailed
+}
+
+// brokenRules filters the pod's node with each placement plugin of its
+// profile alone, the pod taken out of the cache meanwhile.
+func (s *Session) brokenRules(ctx context.Context, pod *v1.Pod) ([]Rejection, error) {
+	logger := klog.FromContext(ctx)
+	cache := s.c.sched.Cache
+	if cache.RemovePod(logger, pod) == nil {
+		defer func() { _ = cache.AddPod(logger, pod) }()
+	}
+	if err := cache.UpdateSnapshot(logger, s.c.snapshot); err != nil {
+		return nil, err
+	}
+	node, err := s.c.snapshot.NodeInfos().Get(pod.Spec.NodeName)
+	if err != nil || node.Node() == nil {
+		return []Rejection{{Plugin: "", Code: fwk.UnschedulableAndUnresolvable.String(), Reasons: []string{fmt.Sprintf("node %s no longer exists", pod.Spec.NodeName)}}}, nil
+	}
+	evaluated := pod.DeepCopy()
+	evaluated.Spec.NodeName = ""
+	var broken []Rejection
+	for _, name := range enabledPlacementPlugins(s.profileConfig(pod.Spec.SchedulerName)) {
+		f, ok := s.c.sched.Profiles[driftProfileName(pod.Spec.SchedulerName, name)]
+		if !ok {
+			return nil, fmt.Errorf("no drift profile for plugin %s of profile %s", name, pod.Spec.SchedulerName)
+		}
+		st, err := s.filterOne(ctx, f, evaluated, node)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			r := rejection(st)
+			r.Nodes = nil
+			broken = append(broken, r)
+		}
+	}
+	return broken, nil
+}
+
+// filterOne runs one profile's PreFilter and Filter for pod on one node and
+// returns the rejection, nil if the node passes.
+func (s *Session) filterOne(ctx context.Context, f framework.Framework, pod *v1.Pod, node fwk.NodeInfo) (*fwk.Status, error) {
+	state := framework.NewCycleState()
+	state.SetRecordPluginMetrics(false)
+	statuses, _, _, err := filter(ctx, f, state, pod, []fwk.NodeInfo{node})
+	if err != nil {
+		return nil, err
+	}
+	return statuses[0], nil
+}
+
+// profileConfig is the configured plugins of a profile the session built.
+func (s *Session) profileConfig(name string) *config.Plugins {
+	for _, p := range s.profiles {
+		if p.SchedulerName == name {
+			return p.Plugins
+		}
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package explain_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	st "k8s.io/kubernetes/pkg/scheduler/testing"
+
+	"github.com/kube-placement/placement-scheduler/pkg/explain"
+)
+
+func driftNode(name, zone, pool string, taints ...v1.Taint) *v1.Node {
+	n := st.MakeNode().Name(name).Label(v1.LabelHostname, name).Label(v1.LabelTopologyZone, zone).Label("pool", pool).
+		Capacity(map[v1.ResourceName]string{v1.ResourceCPU: "4", v1.ResourcePods: "110"}).Obj()
+	n.Spec.Taints = taints
+	return n
+}
+
+func runningPod(name, node, scheduler string) *st.PodWrapper {
+	p := st.MakePod().Namespace("default").Name(name).UID(name).SchedulerName(scheduler).Node(node).Phase(v1.PodRunning)
+	return p.Container("registry.k8s.io/pause:3.10")
+}
+
+// TestDrift breaks each kind of required rule under running pods and
+// expects exactly those pods, with every rule they break and where they
+// would go now; healthy pods, including those whose rules hold only because
+// they tolerate or match, are not listed.
+func TestDrift(t *testing.T) {
+	taint := v1.Taint{Key: "maintenance", Value: "true", Effect: v1.TaintEffectNoSchedule}
+	ours := "placement-scheduler"
+	objs := []runtime.Object{
+		&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}},
+		driftNode("n1", "a", "x"),
+		driftNode("n2", "b", "y", taint),
+		driftNode("n3", "a", "x"),
+		driftNode("n4", "b", "y"),
+		runningPod("selector-broken", "n1", ours).NodeSelector(map[string]string{"pool": "y"}).Obj(),
+		runningPod("selector-ok", "n1", ours).NodeSelector(map[string]string{"pool": "x"}).Obj(),
+		runningPod("affinity-broken", "n3", ours).NodeAffinityIn(v1.LabelTopologyZone, []string{"b"}, st.NodeSelectorTypeMatchExpressions).Obj(),
+		runningPod("taint-broken", "n2", ours).Obj(),
+		runningPod("taint-ok", "n2", ours).Toleration("maintenance").Obj(),
+		runningPod("two-rules", "n2", ours).NodeSelector(map[string]string{"pool": "x"}).Obj(),
+		runningPod("anti-1", "n3", ours).Label("app", "solo").PodAntiAffinityExists("app", v1.LabelHostname, st.PodAntiAffinityWithRequiredReq).Obj(),
+		runningPod("plain-beside-anti", "n3", ours).Label("app", "solo").Obj(),
+		runningPod("default-broken", "n1", v1.DefaultSchedulerName).NodeSelector(map[string]string{"pool": "y"}).Obj(),
+		runningPod("other-scheduler", "n1", "someone-else").NodeSelector(map[string]string{"pool": "y"}).Obj(),
+		st.MakePod().Namespace("default").Name("pending").UID("pending").SchedulerName(ours).NodeSelector(map[string]string{"pool": "none"}).Obj(),
+	}
+	o := testOptions(t, fake.NewClientset(objs...))
+	o.Drift = true
+	s, err := explain.Open(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	d, err := s.Drift(context.Background(), "", labels.Everything())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	type want struct {
+		plugins []string
+		reason  string
+		pick    []string
+	}
+	wants := map[string]want{
+		"selector-broken":   {[]string{"PlacementNodeSelector"}, "didn't match Pod's node affinity/selector", []string{"n4"}},
+		"affinity-broken":   {[]string{"PlacementNodeAffinity"}, "didn't match Pod's node affinity/selector", []string{"n4"}},
+		"taint-broken":      {[]string{"PlacementTaintToleration"}, "untolerated taint", nil},
+		"two-rules":         {[]string{"PlacementTaintToleration", "PlacementNodeSelector"}, "", nil},
+		"anti-1":            {[]string{"PlacementPodAffinity"}, "didn't match pod anti-affinity rules", nil},
+		"plain-beside-anti": {[]string{"PlacementPodAffinity"}, "didn't satisfy existing pods anti-affinity rules", nil},
+		"default-broken":    {[]string{"NodeAffinity"}, "didn't match Pod's node affinity/selector", []string{"n4"}},
+	}
+	var got []string
+	for _, p := range d.Pods {
+		got = append(got, p.Name)
+		w, ok := wants[p.Name]
+		if !ok {
+			t.Errorf("%s on %s listed as drifted: %+v", p.Name, p.Node, p.Broken)
+			continue
+		}
+		var plugins []string
+		for _, b := range p.Broken {
+			plugins = append(plugins, b.Plugin)
+			if w.reason != "" && !strings.Contains(strings.Join(b.Reasons, "; "), w.reason) {
+				t.Errorf("%s: %s says %q, want %q", p.Name, b.Plugin, b.Reasons, w.reason)
+			}
+		}
+		if !slices.Equal(plugins, w.plugins) {
+			t.Errorf("%s: broken by %v, want %v", p.Name, plugins, w.plugins)
+		}
+		if w.pick != nil && !slices.Equal(p.Pick, w.pick) {
+			t.Errorf("%s: would go to %v (%s), want %v", p.Name, p.Pick, p.Unschedulable, w.pick)
+		}
+		if len(p.Pick) == 0 && p.Unschedulable == "" {
+			t.Errorf("%s: neither a pick nor why it fits nowhere", p.Name)
+		}
+	}
+	for name := range wants {
+		if !slices.Contains(got, name) {
+			t.Errorf("%s is not listed as drifted", name)
+		}
+	}
+	// Every running pod but the other scheduler's is judged.
+	if d.Checked != 9 {
+		t.Errorf("checked %d pods, want 9", d.Checked)
+	}
+	notes := strings.Join(d.Notes, "\n")
+	for _, w := range []string{"default-scheduler are judged with upstream's default profile", "1 running pods of schedulers without a profile here (someone-else)"} {
+		if !strings.Contains(notes, w) {
+			t.Errorf("notes %q lack %q", notes, w)
+		}
+	}
+
+	// A selector and a namespace narrow what is judged.
+	sel, _ := labels.Parse("app=solo")
+	if d, err := s.Drift(context.Background(), "default", sel); err != nil || d.Checked != 2 || len(d.Pods) != 2 {
+		t.Errorf("app=solo: checked %d, drifted %d (%v); want 2 and 2", d.Checked, len(d.Pods), err)
+	}
+	if d, err := s.Drift(context.Background(), "kube-system", labels.Everything()); err != nil || d.Checked != 0 {
+		t.Errorf("kube-system: %+v, %v; want nothing checked", d, err)
+	}
+}
+
+// TestDriftNeedsItsProfiles: a session opened without Options.Drift says so.
+func TestDriftNeedsItsProfiles(t *testing.T) {
+	s, err := explain.Open(context.Background(), testOptions(t, fake.NewClientset()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Drift(context.Background(), "", labels.Everything()); err == nil {
+		t.Error("Drift ran on a session not opened for it")
+	}
+}
