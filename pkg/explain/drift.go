@@ -10,9 +10,12 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	v1helper "k8s.io/component-helpers/scheduling/corev1"
 	"k8s.io/klog/v2"
 	configv1 "k8s.io/kube-scheduler/config/v1"
 	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/features"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config/scheme"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
@@ -40,13 +43,24 @@ type DriftedPod struct {
 	Node      string `json:"node"`
 	Profile   string `json:"profile"`
 	// Broken has one entry per placement plugin whose Filter rejects the
-	// pod's node now, in the profile's order; Nodes is left empty.
-	Broken []Rejection `json:"broken"`
+	// pod's node now, in the profile's order.
+	Broken []BrokenRule `json:"broken"`
 	// Pick names the nodes the scheduler would choose for the pod now (tied
 	// at the best score); empty when it fits nowhere, and Unschedulable
 	// says why.
 	Pick          []string `json:"pick,omitempty"`
 	Unschedulable string   `json:"unschedulable,omitempty"`
+}
+
+// BrokenRule is one plugin's verdict on a drifted pod's node: the plugin,
+// the framework status code and reasons (as in a FailedScheduling message),
+// and the object that broke it where the reasons do not name it (the
+// untolerated taint).
+type BrokenRule struct {
+	Plugin  string   `json:"plugin"`
+	Code    string   `json:"code"`
+	Reasons []string `json:"reasons"`
+	Detail  string   `json:"detail,omitempty"`
 }
 
 // placementPlugins are the filters that judge a pod's own placement rules
@@ -214,7 +228,7 @@ func running(p *v1.Pod) bool {
 
 // brokenRules filters the pod's node with each placement plugin of its
 // profile alone, the pod taken out of the cache meanwhile.
-func (s *Session) brokenRules(ctx context.Context, pod *v1.Pod) ([]Rejection, error) {
+func (s *Session) brokenRules(ctx context.Context, pod *v1.Pod) ([]BrokenRule, error) {
 	logger := klog.FromContext(ctx)
 	cache := s.c.sched.Cache
 	if cache.RemovePod(logger, pod) == nil {
@@ -225,11 +239,11 @@ func (s *Session) brokenRules(ctx context.Context, pod *v1.Pod) ([]Rejection, er
 	}
 	node, err := s.c.snapshot.NodeInfos().Get(pod.Spec.NodeName)
 	if err != nil || node.Node() == nil {
-		return []Rejection{{Plugin: "", Code: fwk.UnschedulableAndUnresolvable.String(), Reasons: []string{fmt.Sprintf("node %s no longer exists", pod.Spec.NodeName)}}}, nil
+		return []BrokenRule{{Code: fwk.UnschedulableAndUnresolvable.String(), Reasons: []string{fmt.Sprintf("node %s no longer exists", pod.Spec.NodeName)}}}, nil
 	}
 	evaluated := pod.DeepCopy()
 	evaluated.Spec.NodeName = ""
-	var broken []Rejection
+	var broken []BrokenRule
 	for _, name := range enabledPlacementPlugins(s.profileConfig(pod.Spec.SchedulerName)) {
 		f, ok := s.c.sched.Profiles[driftProfileName(pod.Spec.SchedulerName, name)]
 		if !ok {
@@ -240,12 +254,25 @@ func (s *Session) brokenRules(ctx context.Context, pod *v1.Pod) ([]Rejection, er
 			return nil, err
 		}
 		if st != nil {
-			r := rejection(st)
-			r.Nodes = nil
-			broken = append(broken, r)
+			broken = append(broken, BrokenRule{Plugin: st.Plugin(), Code: st.Code().String(), Reasons: st.Reasons(), Detail: detail(logger, name, pod, node.Node())})
 		}
 	}
 	return broken, nil
+}
+
+// detail names the object behind a plugin's verdict where its reasons do
+// not: the first taint of the node the pod does not tolerate.
+func detail(logger klog.Logger, plugin string, pod *v1.Pod, node *v1.Node) string {
+	if plugin != "TaintToleration" && plugin != "PlacementTaintToleration" {
+		return ""
+	}
+	taint, found := v1helper.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, pod.Spec.Tolerations, func(t *v1.Taint) bool {
+		return t.Effect == v1.TaintEffectNoSchedule || t.Effect == v1.TaintEffectNoExecute
+	}, utilfeature.DefaultFeatureGate.Enabled(features.TaintTolerationComparisonOperators))
+	if !found {
+		return ""
+	}
+	return "taint " + taint.ToString()
 }
 
 // filterOne runs one profile's PreFilter and Filter for pod on one node and

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
 )
 
@@ -94,6 +95,9 @@ func TestDrift(t *testing.T) {
 				t.Errorf("%s: %s says %q, want %q", p.Name, b.Plugin, b.Reasons, w.reason)
 			}
 		}
+		if p.Name == "taint-broken" && p.Broken[0].Detail != "taint maintenance=true:NoSchedule" {
+			t.Errorf("taint-broken: detail %q, want the taint", p.Broken[0].Detail)
+		}
 		if !slices.Equal(plugins, w.plugins) {
 			t.Errorf("%s: broken by %v, want %v", p.Name, plugins, w.plugins)
 		}
@@ -119,6 +123,9 @@ func TestDrift(t *testing.T) {
 			t.Errorf("notes %q lack %q", notes, w)
 		}
 	}
+
+	// pkg/kubectlplacement prints this answer (TestPrintGolden).
+	fixtures.Golden(t, "drift.json", answerJSON(t, d), *update)
 
 	// A selector and a namespace narrow what is judged.
 	sel, _ := labels.Parse("app=solo")

@@ -1,5 +1,5 @@
 // Package kubectlplacement is the kubectl-placement plugin's command line:
-// explain, simulate, capacity and version, with kubectl's own connection
+// explain, simulate, capacity, drift and version, with kubectl's own connection
 // flags, -f handling and output formats.
 package kubectlplacement
 
@@ -64,7 +64,7 @@ func NewCommandWithFlags(out io.Writer, conn *genericclioptions.ConfigFlags) *co
 		Short: "Ask placement-scheduler's profile where pods would go, and why",
 	}
 	conn.AddFlags(root.PersistentFlags())
-	root.AddCommand(newExplainCommand(out, conn), newSimulateCommand(out, conn), newCapacityCommand(out, conn), newVersionCommand(out))
+	root.AddCommand(newExplainCommand(out, conn), newSimulateCommand(out, conn), newCapacityCommand(out, conn), newDriftCommand(out, conn), newVersionCommand(out))
 	return root
 }
 
@@ -139,6 +139,11 @@ func (c *clusterClient) reachable(err error) error {
 // open reads the scheduler's configuration, checks the caller may read
 // what the scheduler reads, and lists the cluster into a session.
 func (c *clusterClient) open(ctx context.Context, f *common) (*explain.Session, error) {
+	return c.openWith(ctx, f, explain.Options{})
+}
+
+// openWith is open with the session options a command adds (Drift).
+func (c *clusterClient) openWith(ctx context.Context, f *common, o explain.Options) (*explain.Session, error) {
 	cfg, err := loadConfig(ctx, c.cs, f)
 	if err != nil {
 		return nil, c.reachable(err)
@@ -146,7 +151,8 @@ func (c *clusterClient) open(ctx context.Context, f *common) (*explain.Session, 
 	if err := explain.CheckAccess(ctx, c.cs); err != nil {
 		return nil, c.reachable(err)
 	}
-	s, err := explain.Open(ctx, explain.Options{Client: c.cs, Dynamic: c.dyn, Config: cfg, Profile: f.profile, SyncTimeout: f.timeout})
+	o.Client, o.Dynamic, o.Config, o.Profile, o.SyncTimeout = c.cs, c.dyn, cfg, f.profile, f.timeout
+	s, err := explain.Open(ctx, o)
 	return s, withProfileHint(err)
 }
 

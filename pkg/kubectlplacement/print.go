@@ -25,8 +25,8 @@ type PrintOptions struct {
 // Formats are the -o values every command takes.
 var Formats = []string{"text", "wide", "json", "yaml"}
 
-// Print writes an answer (an *explain.Explanation, *explain.Simulation, *explain.CapacityReport or
-// *explain.PendingPods) as "text", "wide" (text with nothing abbreviated), or with
+// Print writes an answer (an *explain.Explanation, *explain.Simulation, *explain.CapacityReport,
+// *explain.PendingPods or *explain.Drift) as "text", "wide" (text with nothing abbreviated), or with
 // kubectl's JSON and YAML printers.
 func Print(w io.Writer, obj runtime.Object, format string, o PrintOptions) error {
 	switch format {
@@ -49,6 +49,8 @@ func Print(w io.Writer, obj runtime.Object, format string, o PrintOptions) error
 		return printCapacity(w, a, o)
 	case *explain.PendingPods:
 		return printPending(w, a, o)
+	case *explain.Drift:
+		return printDrift(w, a, o)
 	}
 	return fmt.Errorf("no text form for %T", obj)
 }

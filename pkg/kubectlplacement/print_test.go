@@ -35,6 +35,8 @@ func TestPrintGolden(t *testing.T) {
 		{name: "simulate", answer: "simulate", format: "text", answerType: &explain.Simulation{}},
 		{name: "capacity", answer: "capacity", format: "text", answerType: &explain.CapacityReport{}},
 		{name: "capacity-wide", answer: "capacity", format: "wide", answerType: &explain.CapacityReport{}},
+		{name: "drift", answer: "drift", format: "text", answerType: &explain.Drift{}},
+		{name: "drift-wide", answer: "drift", format: "wide", answerType: &explain.Drift{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

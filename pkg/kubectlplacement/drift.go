@@ -1,0 +1,136 @@
+package kubectlplacement
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/kube-placement/placement-scheduler/pkg/explain"
+)
+
+type driftFlags struct {
+	common
+	allNamespaces bool
+	selector      string
+}
+
+func newDriftCommand(out io.Writer, conn *genericclioptions.ConfigFlags) *cobra.Command {
+	f := driftFlags{common: common{conn: conn}}
+	cmd := &cobra.Command{
+		Use:   "drift [-A] [-l SELECTOR]",
+		Short: "List running pods whose node now breaks their own placement rules",
+		Long: `Placement rules are IgnoredDuringExecution: after a node is relabelled or
+tainted, or pods' labels change, running pods can sit on nodes their required
+rules reject. drift judges every running pod with the placement plugins of its
+own profile (spec.nodeName, nodeSelector, required node affinity, taints with
+effect NoSchedule or NoExecute, required pod affinity and anti-affinity, both
+its own terms and other pods' terms against it), each plugin alone, with the
+pod taken out of the snapshot; and says where the scheduler would put each
+drifted pod now. Pods of default-scheduler are judged with upstream's default
+profile unless the configuration has one of that name. Resources, ports,
+volumes and cordons are not a pod's rules and are not judged.
+Read-only: needs the placement-scheduler-explain ClusterRole.`,
+		Example: `  kubectl placement drift -A
+  kubectl placement drift -n shop -l app=web -o wide
+  kubectl placement drift -A -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withRoleHint(runDrift(cmd.Context(), out, &f))
+		},
+	}
+	fl := cmd.Flags()
+	f.addFlags(fl)
+	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "judge the pods of every namespace")
+	fl.StringVarP(&f.selector, "selector", "l", "", "judge only pods matching this label selector (e.g. app=web)")
+	return cmd
+}
+
+func runDrift(ctx context.Context, out io.Writer, f *driftFlags) error {
+	if err := f.checkOutput(); err != nil {
+		return err
+	}
+	if f.profile != "" {
+		return fmt.Errorf("drift judges each pod with its own profile; drop --profile")
+	}
+	selector, err := labels.Parse(f.selector)
+	if err != nil {
+		return fmt.Errorf("--selector %q: %w", f.selector, err)
+	}
+	c, err := connect(f.conn)
+	if err != nil {
+		return err
+	}
+	s, err := c.openWith(ctx, &f.common, explain.Options{Drift: true})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	namespace := c.namespace
+	if f.allNamespaces {
+		namespace = ""
+	}
+	d, err := s.Drift(ctx, namespace, selector)
+	if err != nil {
+		return err
+	}
+	return Print(out, d, f.output, PrintOptions{})
+}
+
+func printDrift(w io.Writer, d *explain.Drift, o PrintOptions) error {
+	if len(d.Pods) == 0 {
+		fmt.Fprintf(w, "No running pod breaks its placement rules (%d judged on %d nodes).\n", d.Checked, d.Nodes)
+	} else {
+		fmt.Fprintf(w, "%d of %d running pods break their placement rules (%d nodes).\n\n", len(d.Pods), d.Checked, d.Nodes)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		header := []string{"NAMESPACE", "NAME", "NODE", "BROKEN BY", "REASON", "WOULD GO TO"}
+		if o.Wide {
+			header = append(header, "PROFILE")
+		}
+		fmt.Fprintln(tw, strings.Join(header, "\t"))
+		for _, p := range d.Pods {
+			var plugins, reasons []string
+			for _, b := range p.Broken {
+				plugins = append(plugins, orNone(b.Plugin))
+				r := strings.Join(b.Reasons, "; ")
+				if b.Detail != "" {
+					r += " (" + b.Detail + ")"
+				}
+				reasons = append(reasons, r)
+			}
+			row := []string{p.Namespace, p.Name, p.Node, strings.Join(plugins, ","), strings.Join(reasons, "; "), wouldGo(p, o)}
+			if o.Wide {
+				row = append(row, p.Profile)
+			}
+			fmt.Fprintln(tw, strings.Join(row, "\t"))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	for _, n := range d.Notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
+	}
+	return nil
+}
+
+// wouldGo is where a drifted pod would land now: the tied best nodes (three
+// unless wide), or that it fits nowhere (the whole message when wide).
+func wouldGo(p explain.DriftedPod, o PrintOptions) string {
+	if len(p.Pick) > 0 {
+		limit := 3
+		if o.Wide {
+			limit = 0
+		}
+		return abbreviate(p.Pick, limit)
+	}
+	if o.Wide {
+		return "nowhere: " + p.Unschedulable
+	}
+	return "nowhere"
+}
