@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -18,7 +17,6 @@ import (
 	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
-	"github.com/kube-placement/placement-scheduler/pkg/kubectlplacement"
 )
 
 // TestExplain runs `kubectl placement explain` against a cluster that
@@ -156,13 +154,7 @@ func writeConfig(t *testing.T) string {
 }
 
 func runExplain(kubeconfig string, args ...string) ([]byte, error) {
-	var out bytes.Buffer
-	cmd := kubectlplacement.NewCommand(&out)
-	cmd.SetArgs(append([]string{"explain", "--kubeconfig", kubeconfig}, args...))
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	err := cmd.Execute()
-	return out.Bytes(), err
+	return runPlacement(kubeconfig, append([]string{"explain"}, args...)...)
 }
 
 func (e *env) explain(t *testing.T, kubeconfig string, args ...string) *explain.Explanation {
