@@ -115,6 +115,7 @@ func (s *Simulation) DeepCopyObject() runtime.Object     { return deepCopy(s) }
 func (c *CapacityReport) DeepCopyObject() runtime.Object { return deepCopy(c) }
 func (p *PendingPods) DeepCopyObject() runtime.Object    { return deepCopy(p) }
 func (d *Drift) DeepCopyObject() runtime.Object          { return deepCopy(d) }
+func (d *DrainPlan) DeepCopyObject() runtime.Object      { return deepCopy(d) }
 
 // deepCopy copies an answer through its JSON form, which is all of it.
 func deepCopy[T any, P interface {
