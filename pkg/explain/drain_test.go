@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
 )
 
@@ -32,8 +33,8 @@ func budget(name, app string, allowed int32) *policyv1.PodDisruptionBudget {
 
 // TestDrain drains the two nodes of zone a: DaemonSet and mirror pods stay,
 // a bare pod goes for good, the others are placed again on zone b by
-// priority, one that needs zone a stays pending because both its nodes are
-// cordoned, and a budget allowing fewer disruptions than the drain evicts is
+// priority (on n3: n4 is tainted), one that needs zone a stays pending
+// because both its nodes are cordoned, and a budget allowing fewer disruptions than the drain evicts is
 // named.
 func TestDrain(t *testing.T) {
 	ours := "placement-scheduler"
@@ -41,7 +42,8 @@ func TestDrain(t *testing.T) {
 	mirror.Annotations = map[string]string{v1.MirrorPodAnnotationKey: "hash"}
 	objs := []runtime.Object{
 		&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}},
-		driftNode("n1", "a", "x"), driftNode("n2", "a", "x"), driftNode("n3", "b", "y"), driftNode("n4", "b", "y"),
+		driftNode("n1", "a", "x"), driftNode("n2", "a", "x"), driftNode("n3", "b", "y"),
+		driftNode("n4", "b", "y", v1.Taint{Key: "reserved", Effect: v1.TaintEffectNoSchedule}),
 		ownedBy(runningPod("web-1", "n1", ours).Label("app", "web"), "ReplicaSet", "web-abc").Obj(),
 		ownedBy(runningPod("web-2", "n2", ours).Label("app", "web"), "ReplicaSet", "web-abc").Obj(),
 		ownedBy(runningPod("critical", "n2", ours).Priority(1000), "ReplicaSet", "critical-abc").Obj(),
@@ -75,8 +77,8 @@ func TestDrain(t *testing.T) {
 			if e.Node != "" || !strings.Contains(e.Unschedulable, "2 node(s) were unschedulable") {
 				t.Errorf("needs-a: node %q, %q; want pending because zone a is cordoned", e.Node, e.Unschedulable)
 			}
-		case e.Node != "n3" && e.Node != "n4":
-			t.Errorf("%s placed on %q (%s), want zone b", e.Name, e.Node, e.Unschedulable)
+		case e.Node != "n3":
+			t.Errorf("%s placed on %q (%s), want n3, the one untainted node left", e.Name, e.Node, e.Unschedulable)
 		}
 	}
 	if got, want := strings.Join(order, ","), "critical,needs-a,web-1,web-2"; got != want {
@@ -91,6 +93,8 @@ func TestDrain(t *testing.T) {
 	if len(plan.Unmanaged) != 1 || plan.Unmanaged[0].Name != "bare" {
 		t.Errorf("unmanaged %+v, want bare", plan.Unmanaged)
 	}
+	// pkg/kubectlplacement prints this answer (TestPrintGolden).
+	fixtures.Golden(t, "drain.json", answerJSON(t, plan), *update)
 	if len(plan.Budgets) != 1 || plan.Budgets[0].Name != "web" || plan.Budgets[0].Evicts != 2 || plan.Budgets[0].DisruptionsAllowed != 1 {
 		t.Errorf("budgets %+v, want web: evicts 2, allows 1", plan.Budgets)
 	}

@@ -26,7 +26,7 @@ type PrintOptions struct {
 var Formats = []string{"text", "wide", "json", "yaml"}
 
 // Print writes an answer (an *explain.Explanation, *explain.Simulation, *explain.CapacityReport,
-// *explain.PendingPods or *explain.Drift) as "text", "wide" (text with nothing abbreviated), or with
+// *explain.PendingPods, *explain.Drift or *explain.DrainPlan) as "text", "wide" (text with nothing abbreviated), or with
 // kubectl's JSON and YAML printers.
 func Print(w io.Writer, obj runtime.Object, format string, o PrintOptions) error {
 	switch format {
@@ -51,6 +51,8 @@ func Print(w io.Writer, obj runtime.Object, format string, o PrintOptions) error
 		return printPending(w, a, o)
 	case *explain.Drift:
 		return printDrift(w, a, o)
+	case *explain.DrainPlan:
+		return printDrain(w, a, o)
 	}
 	return fmt.Errorf("no text form for %T", obj)
 }

@@ -37,6 +37,8 @@ func TestPrintGolden(t *testing.T) {
 		{name: "capacity-wide", answer: "capacity", format: "wide", answerType: &explain.CapacityReport{}},
 		{name: "drift", answer: "drift", format: "text", answerType: &explain.Drift{}},
 		{name: "drift-wide", answer: "drift", format: "wide", answerType: &explain.Drift{}},
+		{name: "drain", answer: "drain", format: "text", answerType: &explain.DrainPlan{}},
+		{name: "drain-wide", answer: "drain", format: "wide", answerType: &explain.DrainPlan{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
