@@ -19,9 +19,11 @@ func typeMeta(kind string) metav1.TypeMeta {
 // Simulation is where the replicas of some workloads would land.
 type Simulation struct {
 	metav1.TypeMeta `json:",inline"`
-	// Nodes counts the nodes in the snapshot.
-	Nodes     int                 `json:"nodes"`
-	Workloads []WorkloadPlacement `json:"workloads"`
+	// Nodes counts the nodes in the snapshot, added ones included.
+	Nodes int `json:"nodes"`
+	// AddedNodes names the nodes added to the snapshot (--add-nodes).
+	AddedNodes []string            `json:"addedNodes,omitempty"`
+	Workloads  []WorkloadPlacement `json:"workloads"`
 }
 
 // WorkloadPlacement is one workload's replicas, placed in order.
@@ -71,6 +73,8 @@ type CapacityReport struct {
 	Pod     string `json:"pod"`
 	Profile string `json:"profile"`
 	Nodes   int    `json:"nodes"`
+	// AddedNodes names the nodes added to the snapshot (--add-nodes).
+	AddedNodes []string `json:"addedNodes,omitempty"`
 	// Fits counts the copies placed.
 	Fits int `json:"fits"`
 	// Max is where counting stops; Limited says it stopped there, so more
@@ -116,6 +120,7 @@ func (c *CapacityReport) DeepCopyObject() runtime.Object { return deepCopy(c) }
 func (p *PendingPods) DeepCopyObject() runtime.Object    { return deepCopy(p) }
 func (d *Drift) DeepCopyObject() runtime.Object          { return deepCopy(d) }
 func (d *DrainPlan) DeepCopyObject() runtime.Object      { return deepCopy(d) }
+func (n *NodesNeeded) DeepCopyObject() runtime.Object    { return deepCopy(n) }
 
 // deepCopy copies an answer through its JSON form, which is all of it.
 func deepCopy[T any, P interface {

@@ -32,18 +32,17 @@ func (s *Session) simulate(ctx context.Context, w *workload.Workload, prio *Prio
 	if err := s.addController(w); err != nil {
 		return nil, err
 	}
+	// The profile is named even when there are no replicas to place.
+	f, err := s.framework(w.Pod(0))
+	if err != nil {
+		return nil, err
+	}
+	r.Profile = f.ProfileName()
 	placed := newPlacedCounts(s)
 	for i := range w.Replicas {
 		pod := w.Pod(i)
 		if err := prio.Admit(pod); err != nil {
 			return nil, err
-		}
-		if r.Profile == "" {
-			f, err := s.framework(pod)
-			if err != nil {
-				return nil, err
-			}
-			r.Profile = f.ProfileName()
 		}
 		node, err := s.Place(ctx, pod)
 		if msg, ok := Unschedulable(err); ok {

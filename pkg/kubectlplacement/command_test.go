@@ -126,6 +126,10 @@ func TestCompletePodNames(t *testing.T) {
 func TestBadArguments(t *testing.T) {
 	// Nothing listens here: an argument error must come first.
 	conn := []string{"--server", "https://127.0.0.1:1", "--kubeconfig", filepath.Join(t.TempDir(), "none")}
+	notANode := filepath.Join(t.TempDir(), "pod.yaml")
+	if err := os.WriteFile(notANode, []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		want string
@@ -139,6 +143,19 @@ func TestBadArguments(t *testing.T) {
 		{[]string{"explain", "web-0", "-A"}, "--all-namespaces goes with --all-pending"},
 		{[]string{"explain", "--all-pending", "--profile", "x"}, "drop --profile"},
 		{[]string{"simulate", "extra"}, "unknown command"},
+		{[]string{"simulate", "-f", "x.yaml", "--add-nodes", "-1", "--like", "n"}, "--add-nodes -1: must not be negative"},
+		{[]string{"simulate", "-f", "x.yaml", "--add-nodes", "10001", "--like", "n"}, "--add-nodes 10001: at most 10000"},
+		{[]string{"simulate", "-f", "x.yaml", "--add-nodes", "2"}, "--node-template FILE or --like NODE"},
+		{[]string{"simulate", "-f", "x.yaml", "--nodes-needed"}, "--node-template FILE or --like NODE"},
+		{[]string{"simulate", "-f", "x.yaml", "--nodes-needed", "--add-nodes", "2", "--like", "n"}, "drop --add-nodes"},
+		{[]string{"simulate", "-f", "x.yaml", "--nodes-needed", "--like", "n", "--max-nodes", "20000"}, "--max-nodes 20000: at most 10000"},
+		{[]string{"simulate", "-f", "x.yaml", "--add-nodes", "1", "--like", "n", "--node-template", notANode}, "pass one"},
+		{[]string{"capacity", "-f", "x.yaml", "--add-nodes", "1", "--node-template", notANode}, "is a Pod, not a Node"},
+		{[]string{"capacity", "-f", "x.yaml", "--add-nodes", "1", "--node-template", "/nonexistent.yaml"}, "--node-template: open /nonexistent.yaml"},
+		{[]string{"drift", "--profile", "x"}, "drop --profile"},
+		{[]string{"drift", "-l", "a in ("}, "--selector"},
+		{[]string{"drain"}, "name the nodes to drain"},
+		{[]string{"drain", "n1", "-l", "zone=a"}, "not both"},
 	}
 	for _, tc := range tests {
 		cmd := NewCommand(&bytes.Buffer{})

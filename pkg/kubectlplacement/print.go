@@ -26,7 +26,8 @@ type PrintOptions struct {
 var Formats = []string{"text", "wide", "json", "yaml"}
 
 // Print writes an answer (an *explain.Explanation, *explain.Simulation, *explain.CapacityReport,
-// *explain.PendingPods, *explain.Drift or *explain.DrainPlan) as "text", "wide" (text with nothing abbreviated), or with
+// *explain.PendingPods, *explain.Drift, *explain.DrainPlan or
+// *explain.NodesNeeded) as "text", "wide" (text with nothing abbreviated), or with
 // kubectl's JSON and YAML printers.
 func Print(w io.Writer, obj runtime.Object, format string, o PrintOptions) error {
 	switch format {
@@ -53,6 +54,8 @@ func Print(w io.Writer, obj runtime.Object, format string, o PrintOptions) error
 		return printDrift(w, a, o)
 	case *explain.DrainPlan:
 		return printDrain(w, a, o)
+	case *explain.NodesNeeded:
+		return printNodesNeeded(w, a, o)
 	}
 	return fmt.Errorf("no text form for %T", obj)
 }

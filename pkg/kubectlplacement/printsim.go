@@ -10,7 +10,7 @@ import (
 )
 
 func printSimulation(w io.Writer, s *explain.Simulation, o PrintOptions) error {
-	fmt.Fprintf(w, "Nodes: %d\n", s.Nodes)
+	fmt.Fprintf(w, "Nodes: %d%s\n", s.Nodes, added(s.AddedNodes, o))
 	for i := range s.Workloads {
 		if err := printWorkload(w, &s.Workloads[i], o); err != nil {
 			return err
@@ -37,7 +37,7 @@ func printCapacity(w io.Writer, c *explain.CapacityReport, o PrintOptions) error
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Pod:\t%s\n", c.Pod)
 	fmt.Fprintf(tw, "Profile:\t%s\n", c.Profile)
-	fmt.Fprintf(tw, "Nodes:\t%d\n", c.Nodes)
+	fmt.Fprintf(tw, "Nodes:\t%d%s\n", c.Nodes, added(c.AddedNodes, o))
 	if c.Limited {
 		fmt.Fprintf(tw, "Fits:\tat least %d more (stopped at --max %d)\n", c.Fits, c.Max)
 	} else {
@@ -137,4 +137,25 @@ func orNone(s string) string {
 		return "<none>"
 	}
 	return s
+}
+
+// added says which nodes a question added to the snapshot.
+func added(names []string, o PrintOptions) string {
+	if len(names) == 0 {
+		return ""
+	}
+	limit := 3
+	if o.Wide {
+		limit = 0
+	}
+	return fmt.Sprintf(" (%d added: %s)", len(names), abbreviate(names, limit))
+}
+
+func printNodesNeeded(w io.Writer, n *explain.NodesNeeded, o PrintOptions) error {
+	if n.Needed < 0 {
+		fmt.Fprintf(w, "No number of nodes like %s up to %d places every replica (%d simulations). With %d added:\n\n", n.Template, n.Max, n.Trials, n.Max)
+	} else {
+		fmt.Fprintf(w, "Nodes needed: %d more like %s (the cluster has %d; %d simulations).\n\n", n.Needed, n.Template, n.Nodes, n.Trials)
+	}
+	return printSimulation(w, n.Simulation, o)
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	v1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
@@ -40,10 +42,79 @@ func (fs *files) read(c *clusterClient, replicas int) ([]*workload.Workload, err
 	})
 }
 
+// addedNodes are the flags that add nodes of one shape to the snapshot.
+type addedNodes struct {
+	add      int
+	template string
+	like     string
+}
+
+func (a *addedNodes) addFlags(fl *pflag.FlagSet) {
+	fl.IntVar(&a.add, "add-nodes", 0, fmt.Sprintf("add this many nodes (at most %d) like --node-template or --like before placing", explain.MaxAddedNodes))
+	fl.StringVar(&a.template, "node-template", "", "a Node manifest: the shape of added nodes (labels, taints, allocatable)")
+	fl.StringVar(&a.like, "like", "", "an existing node: the shape of added nodes")
+}
+
+// check validates the flags before anything is read from the cluster and
+// returns the template file's node (nil with --like or no shape).
+func (a *addedNodes) check(needShape bool) (*v1.Node, error) {
+	if err := checkCount("add-nodes", a.add, explain.MaxAddedNodes); err != nil {
+		return nil, err
+	}
+	if a.template != "" && a.like != "" {
+		return nil, fmt.Errorf("--node-template and --like both give the added nodes' shape; pass one")
+	}
+	if (needShape || a.add > 0) && a.template == "" && a.like == "" {
+		return nil, fmt.Errorf("give the added nodes' shape with --node-template FILE or --like NODE")
+	}
+	if a.template == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(a.template)
+	if err != nil {
+		return nil, fmt.Errorf("--node-template: %w", err)
+	}
+	node, err := explain.NodeTemplate(data)
+	if err != nil {
+		return nil, fmt.Errorf("--node-template %s: %w", a.template, err)
+	}
+	return node, nil
+}
+
+// shape is the added nodes' template: the file's node, or --like's.
+func (a *addedNodes) shape(s *explain.Session, fromFile *v1.Node) (*v1.Node, error) {
+	if fromFile != nil {
+		return fromFile, nil
+	}
+	if a.like == "" {
+		return nil, nil
+	}
+	node, err := s.Node(a.like)
+	if err != nil {
+		return nil, fmt.Errorf("--like: %w", err)
+	}
+	return node, nil
+}
+
+// apply adds the nodes to the session and returns their names.
+func (a *addedNodes) apply(ctx context.Context, s *explain.Session, fromFile *v1.Node) ([]string, error) {
+	if a.add == 0 {
+		return nil, nil
+	}
+	template, err := a.shape(s, fromFile)
+	if err != nil {
+		return nil, err
+	}
+	return s.AddNodes(ctx, template, a.add)
+}
+
 type simulateFlags struct {
 	common
 	files
-	replicas int
+	addedNodes
+	replicas    int
+	nodesNeeded bool
+	maxNodes    int
 }
 
 func newSimulateCommand(out io.Writer, conn *genericclioptions.ConfigFlags) *cobra.Command {
@@ -70,6 +141,9 @@ reject it. Preemption is not simulated. Read-only.`,
 	f.common.addFlags(fl)
 	f.files.addFlags(fl, "the manifests to simulate")
 	fl.IntVar(&f.replicas, "replicas", 0, "replicas for every workload, instead of their own (a Job's parallelism)")
+	f.addedNodes.addFlags(fl)
+	fl.BoolVar(&f.nodesNeeded, "nodes-needed", false, "find the fewest nodes like --node-template or --like with which every replica is placed")
+	fl.IntVar(&f.maxNodes, "max-nodes", 1000, "with --nodes-needed, the most nodes to try")
 	return cmd
 }
 
@@ -97,6 +171,16 @@ func runSimulate(ctx context.Context, out io.Writer, f *simulateFlags, replicasS
 		}
 		replicas = f.replicas
 	}
+	if f.nodesNeeded && f.add > 0 {
+		return fmt.Errorf("--nodes-needed finds how many nodes to add; drop --add-nodes")
+	}
+	if err := checkCount("max-nodes", f.maxNodes, explain.MaxAddedNodes); err != nil {
+		return err
+	}
+	fromFile, err := f.addedNodes.check(f.nodesNeeded)
+	if err != nil {
+		return err
+	}
 	c, err := connect(f.conn)
 	if err != nil {
 		return err
@@ -110,16 +194,34 @@ func runSimulate(ctx context.Context, out io.Writer, f *simulateFlags, replicasS
 		return err
 	}
 	defer s.Close()
+	if f.nodesNeeded {
+		template, err := f.addedNodes.shape(s, fromFile)
+		if err != nil {
+			return err
+		}
+		open := func(ctx context.Context) (*explain.Session, error) { return c.open(ctx, &f.common) }
+		answer, err := explain.FindNodesNeeded(ctx, open, ws, prio, template, f.maxNodes)
+		if err != nil {
+			return withProfileHint(err)
+		}
+		return Print(out, answer, f.output, PrintOptions{})
+	}
+	added, err := f.addedNodes.apply(ctx, s, fromFile)
+	if err != nil {
+		return err
+	}
 	sim, err := s.Simulate(ctx, ws, prio)
 	if err != nil {
 		return withProfileHint(err)
 	}
+	sim.AddedNodes = added
 	return Print(out, sim, f.output, PrintOptions{})
 }
 
 type capacityFlags struct {
 	common
 	files
+	addedNodes
 	max int
 }
 
@@ -143,6 +245,7 @@ zone and per node, and the plugins that reject the next copy. Read-only.`,
 	f.common.addFlags(fl)
 	f.files.addFlags(fl, "the pod or workload whose pods to count")
 	fl.IntVar(&f.max, "max", 1000, "stop counting at this many copies")
+	f.addedNodes.addFlags(fl)
 	return cmd
 }
 
@@ -154,6 +257,10 @@ func runCapacity(ctx context.Context, out io.Writer, f *capacityFlags) error {
 		return err
 	}
 	if err := checkCount("max", f.max, workload.MaxReplicas); err != nil {
+		return err
+	}
+	fromFile, err := f.addedNodes.check(false)
+	if err != nil {
 		return err
 	}
 	c, err := connect(f.conn)
@@ -172,10 +279,15 @@ func runCapacity(ctx context.Context, out io.Writer, f *capacityFlags) error {
 		return err
 	}
 	defer s.Close()
+	added, err := f.addedNodes.apply(ctx, s, fromFile)
+	if err != nil {
+		return err
+	}
 	r, err := s.Capacity(ctx, ws[0], f.max, prio)
 	if err != nil {
 		return withProfileHint(err)
 	}
+	r.AddedNodes = added
 	return Print(out, r, f.output, PrintOptions{})
 }
 
