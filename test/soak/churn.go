@@ -43,7 +43,15 @@ func (s *soaker) soak(ctx context.Context) (*result, error) {
 	scale := time.NewTicker(10 * time.Second)
 	relabel := time.NewTicker(30 * time.Second)
 	taint := time.NewTicker(45 * time.Second)
+	// Rolls start half a fault interval after the faults, so that a
+	// StatefulSet's pods are not re-created under their old names while a
+	// fault has cut the scheduler's watch: kube-scheduler 1.37 exits then
+	// (kubernetes/kubernetes#141255, docs/faults.md). -collide lines them
+	// up to show it.
 	roll := time.NewTicker(10 * time.Minute)
+	if !s.o.collide && s.o.faultEvery > 0 {
+		roll.Reset(s.o.faultEvery / 2)
+	}
 	sample := time.NewTicker(s.o.sampleEvery)
 	var fault <-chan time.Time
 	if s.o.faultEvery > 0 {
@@ -80,6 +88,7 @@ func (s *soaker) soak(ctx context.Context) (*result, error) {
 		case <-taint.C:
 			err = s.toggleTaint(ctx, rng)
 		case <-roll.C:
+			roll.Reset(10 * time.Minute)
 			for _, w := range ws {
 				if w.kind == "StatefulSet" || rng.IntN(3) == 0 {
 					err = errorsJoin(err, s.roll(ctx, w))

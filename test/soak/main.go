@@ -28,6 +28,7 @@ func main() {
 	flag.Int64Var(&o.seed, "seed", 1, "seed of the churn's choices")
 	flag.StringVar(&o.out, "out", "soak-out", "directory for the samples (soak.csv), the scheduler's log and the report")
 	flag.StringVar(&o.report, "report", "", "also write the Markdown report here (e.g. docs/soak.md)")
+	flag.BoolVar(&o.collide, "collide", false, "roll StatefulSets as faults cut the scheduler's watch (kube-scheduler exits: docs/faults.md)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -44,6 +45,7 @@ type options struct {
 	nodes                             int
 	seed                              int64
 	out, report                       string
+	collide                           bool
 }
 
 func run(ctx context.Context, o options) error {

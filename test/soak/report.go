@@ -168,10 +168,10 @@ func (r *result) chart(s series) string {
 // csv is every sample, one row a minute.
 func (r *result) csv() string {
 	var b strings.Builder
-	b.WriteString("minute,rss_bytes,heap_inuse_bytes,heap_alloc_bytes,goroutines,index_views,index_entries,pods,bound,unschedulable,undecided,fault\n")
+	b.WriteString("minute,rss_bytes,heap_inuse_bytes,heap_alloc_bytes,goroutines,index_views,index_entries,pods,bound,unschedulable,undecided,restarts,fault\n")
 	for _, x := range r.samples {
-		fmt.Fprintf(&b, "%.1f,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s\n", x.at.Minutes(), x.rss, x.heapInuse, x.heapAlloc, x.goroutines,
-			x.indexViews, x.indexEntries, x.pods.total, x.pods.bound, x.pods.unschedulable, x.pods.unsettled, x.fault)
+		fmt.Fprintf(&b, "%.1f,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s\n", x.at.Minutes(), x.rss, x.heapInuse, x.heapAlloc, x.goroutines,
+			x.indexViews, x.indexEntries, x.pods.total, x.pods.bound, x.pods.unschedulable, x.pods.unsettled, x.restarts, x.fault)
 	}
 	return b.String()
 }

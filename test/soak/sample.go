@@ -23,6 +23,9 @@ type sample struct {
 	pods                      podCounts
 	// fault names the fault injected since the previous sample, if any.
 	fault string
+	// restarts counts the scheduler's restarts so far: the memory series
+	// start again after one.
+	restarts int
 }
 
 // The scheduler's own gauges behind each column (Go's runtime collector and
@@ -38,6 +41,7 @@ const (
 func (s *soaker) sample(ctx context.Context, fault string) sample {
 	logger := klog.FromContext(ctx)
 	x := sample{at: time.Since(s.began), rss: -1, heapInuse: -1, heapAlloc: -1, goroutines: -1, indexViews: -1, indexEntries: -1, fault: fault}
+	x.restarts = s.proc.restarts()
 	if rss, err := s.proc.rss(); err == nil {
 		x.rss = rss
 	}
