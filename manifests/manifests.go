@@ -21,3 +21,9 @@ var Examples embed.FS
 //
 //go:embed explain-rbac.yaml
 var ExplainRBAC []byte
+
+// EvictRBAC holds the optional role of `kubectl placement drift --evict`:
+// create pods/eviction, bound to the group placement-scheduler:evictors.
+//
+//go:embed evict-rbac.yaml
+var EvictRBAC []byte

@@ -33,6 +33,21 @@ type Drift struct {
 	Pods    []DriftedPod `json:"pods"`
 	// Notes say what was assumed or left out.
 	Notes []string `json:"notes,omitempty"`
+	// DryRun and Evictions are set with --evict: how far the evictions went
+	// (client, server or none) and each drifted pod's outcome.
+	DryRun    string     `json:"dryRun,omitempty"`
+	Evictions []Eviction `json:"evictions,omitempty"`
+}
+
+// Eviction is what --evict did with one drifted pod: Outcome is Evicted,
+// WouldEvict (a dry run), Skipped (Message says why it may not go),
+// Refused (a PodDisruptionBudget: Message is the API server's), Failed or
+// OverTheLimit.
+type Eviction struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Outcome   string `json:"outcome"`
+	Message   string `json:"message,omitempty"`
 }
 
 // DriftedPod is one running pod whose node breaks its rules, and where the
@@ -40,8 +55,12 @@ type Drift struct {
 type DriftedPod struct {
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
+	UID       string `json:"uid"`
 	Node      string `json:"node"`
 	Profile   string `json:"profile"`
+	// Controller is the owner that re-creates the pod, kind/name; empty
+	// when none does.
+	Controller string `json:"controller,omitempty"`
 	// Broken has one entry per placement plugin whose Filter rejects the
 	// pod's node now, in the profile's order.
 	Broken []BrokenRule `json:"broken"`
@@ -199,7 +218,8 @@ func (s *Session) Drift(ctx context.Context, namespace string, selector labels.S
 		if len(broken) == 0 {
 			continue
 		}
-		dp := DriftedPod{Namespace: pod.Namespace, Name: pod.Name, Node: pod.Spec.NodeName, Profile: pod.Spec.SchedulerName, Broken: broken}
+		dp := DriftedPod{Namespace: pod.Namespace, Name: pod.Name, UID: string(pod.UID), Node: pod.Spec.NodeName,
+			Profile: pod.Spec.SchedulerName, Controller: controllerOf(pod), Broken: broken}
 		e, err := s.Explain(ctx, pod)
 		if err != nil {
 			return nil, fmt.Errorf("placing pod %s/%s afresh: %w", pod.Namespace, pod.Name, err)

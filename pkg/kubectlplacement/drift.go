@@ -2,6 +2,7 @@ package kubectlplacement
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/kube-placement/placement-scheduler/pkg/evict"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
 )
 
@@ -18,6 +20,9 @@ type driftFlags struct {
 	common
 	allNamespaces bool
 	selector      string
+	evict         bool
+	dryRun        string
+	maxEvictions  int
 }
 
 func newDriftCommand(out io.Writer, conn *genericclioptions.ConfigFlags) *cobra.Command {
@@ -35,10 +40,18 @@ pod taken out of the snapshot; and says where the scheduler would put each
 drifted pod now. Pods of default-scheduler are judged with upstream's default
 profile unless the configuration has one of that name. Resources, ports,
 volumes and cordons are not a pod's rules and are not judged.
-Read-only: needs the placement-scheduler-explain ClusterRole.`,
+With --evict, the drifted pods that a controller re-creates and that fit on
+another node now go through the Eviction API, so PodDisruptionBudgets hold;
+it is a dry run unless --dry-run=none. A pod without a controller, a
+DaemonSet or mirror pod, or one that fits nowhere else is never evicted. A
+refused eviction is reported and the command exits non-zero.
+Reading needs the placement-scheduler-explain ClusterRole; --evict also
+needs create pods/eviction (the optional placement-scheduler-evict role).`,
 		Example: `  kubectl placement drift -A
   kubectl placement drift -n shop -l app=web -o wide
-  kubectl placement drift -A -o json`,
+  kubectl placement drift -A -o json
+  kubectl placement drift -n shop --evict                      # what would be evicted
+  kubectl placement drift -n shop --evict --dry-run=none --max-evictions 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withRoleHint(runDrift(cmd.Context(), out, &f))
@@ -48,6 +61,9 @@ Read-only: needs the placement-scheduler-explain ClusterRole.`,
 	f.addFlags(fl)
 	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "judge the pods of every namespace")
 	fl.StringVarP(&f.selector, "selector", "l", "", "judge only pods matching this label selector (e.g. app=web)")
+	fl.BoolVar(&f.evict, "evict", false, "evict the drifted pods that may go, through the Eviction API")
+	fl.StringVar(&f.dryRun, "dry-run", "client", `with --evict: "client" sends nothing, "server" asks the API server to check each eviction, "none" evicts`)
+	fl.IntVar(&f.maxEvictions, "max-evictions", 0, "with --evict, evict at most this many pods (0: no limit)")
 	return cmd
 }
 
@@ -61,6 +77,16 @@ func runDrift(ctx context.Context, out io.Writer, f *driftFlags) error {
 	selector, err := labels.Parse(f.selector)
 	if err != nil {
 		return fmt.Errorf("--selector %q: %w", f.selector, err)
+	}
+	dryRun, err := evict.ParseDryRun(f.dryRun)
+	if err != nil {
+		return fmt.Errorf("--dry-run %q: %w", f.dryRun, err)
+	}
+	if err := checkCount("max-evictions", f.maxEvictions, 1<<20); err != nil {
+		return err
+	}
+	if !f.evict && (f.maxEvictions != 0 || f.dryRun != string(evict.DryRunClient)) {
+		return fmt.Errorf("--dry-run and --max-evictions go with --evict")
 	}
 	c, err := connect(f.conn)
 	if err != nil {
@@ -79,7 +105,39 @@ func runDrift(ctx context.Context, out io.Writer, f *driftFlags) error {
 	if err != nil {
 		return err
 	}
-	return Print(out, d, f.output, PrintOptions{})
+	if !f.evict {
+		return Print(out, d, f.output, PrintOptions{})
+	}
+	d.DryRun = string(dryRun)
+	if d.Evictions, err = evict.Evict(ctx, c.cs, d.Pods, f.maxEvictions, dryRun); err != nil {
+		if access := (*evict.AccessError)(nil); errors.As(err, &access) {
+			return fmt.Errorf("%w\n%s", err, evictRoleHint)
+		}
+		return err
+	}
+	if err := Print(out, d, f.output, PrintOptions{}); err != nil {
+		return err
+	}
+	return refusals(d.Evictions)
+}
+
+// evictRoleHint says which role grants --evict.
+const evictRoleHint = "--evict needs create pods/eviction: the optional ClusterRole placement-scheduler-evict " +
+	"(manifests/evict-rbac.yaml), bound to the group placement-scheduler:evictors, grants it"
+
+// refusals is the error the command exits with when an eviction was refused
+// or failed: the pods stay where they are.
+func refusals(es []explain.Eviction) error {
+	var names []string
+	for _, e := range es {
+		if e.Outcome == evict.Refused || e.Outcome == evict.Failed {
+			names = append(names, e.Namespace+"/"+e.Name)
+		}
+	}
+	if len(names) > 0 {
+		return fmt.Errorf("%d eviction(s) refused or failed: %s", len(names), strings.Join(names, ", "))
+	}
+	return nil
 }
 
 func printDrift(w io.Writer, d *explain.Drift, o PrintOptions) error {
@@ -116,7 +174,20 @@ func printDrift(w io.Writer, d *explain.Drift, o PrintOptions) error {
 	for _, n := range d.Notes {
 		fmt.Fprintf(w, "Note: %s\n", n)
 	}
-	return nil
+	if len(d.Evictions) == 0 {
+		return nil
+	}
+	title := "Evictions:"
+	if d.DryRun != string(evict.DryRunNone) {
+		title = fmt.Sprintf("Evictions (dry run: %s; --dry-run=none to evict):", d.DryRun)
+	}
+	fmt.Fprintf(w, "\n%s\n", title)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  NAMESPACE\tNAME\tOUTCOME\tWHY")
+	for _, e := range d.Evictions {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.Namespace, e.Name, e.Outcome, e.Message)
+	}
+	return tw.Flush()
 }
 
 // wouldGo is where a drifted pod would land now: the tied best nodes (three

@@ -3,16 +3,20 @@ package integration
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 
+	"github.com/kube-placement/placement-scheduler/manifests"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
 	"github.com/kube-placement/placement-scheduler/pkg/kubectlplacement"
 )
@@ -156,6 +160,21 @@ func TestDrift(t *testing.T) {
 	}
 }
 
+// markRunning does what the kubelet would: the pod runs and is Ready (the
+// Eviction API weighs budgets only for running pods).
+func (e *env) markRunning(name string) {
+	e.t.Helper()
+	p, err := e.cs.CoreV1().Pods("default").Get(e.ctx, name, metav1.GetOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	p.Status.Phase = v1.PodRunning
+	p.Status.Conditions = append(p.Status.Conditions, v1.PodCondition{Type: v1.PodReady, Status: v1.ConditionTrue})
+	if _, err := e.cs.CoreV1().Pods("default").UpdateStatus(e.ctx, p, metav1.UpdateOptions{}); err != nil {
+		e.t.Fatalf("marking pod %s running: %v", name, err)
+	}
+}
+
 func (e *env) patchPod(name, patch string) {
 	e.t.Helper()
 	if _, err := e.cs.CoreV1().Pods("default").Patch(e.ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
@@ -187,4 +206,110 @@ func (e *env) drift(t *testing.T, kubeconfig string, args ...string) *explain.Dr
 		t.Fatalf("drift -o json: %v\n%s", err, out)
 	}
 	return &d
+}
+
+// TestDriftEvict: --evict is a dry run by default and writes nothing; it
+// never evicts a pod without a controller or one that fits nowhere else;
+// without the evict role it stops before any write, naming the permission;
+// with it, --dry-run=none evicts through the Eviction API, a budget with no
+// disruptions left refuses its pod (reported, the pod stays) and the command
+// exits non-zero.
+func TestDriftEvict(t *testing.T) {
+	e, explainer := newExplainEnv(t)
+	const pool = "drift.test/pool"
+	label := func(value string) func(*v1.Node) {
+		return func(n *v1.Node) { n.Labels[pool] = value }
+	}
+	e.patchNode("node-a1", label("blue"))
+	blue := func(name string) *st.PodWrapper {
+		return pausePod(name).NodeSelector(map[string]string{pool: "blue"})
+	}
+	pods := []*v1.Pod{
+		owned(blue("evict-ok").Obj(), "ReplicaSet", "ok"),
+		owned(blue("evict-guarded").Label("app", "guarded").Obj(), "ReplicaSet", "guarded"),
+		blue("evict-bare").Obj(),
+		owned(blue("evict-stuck").NodeSelector(map[string]string{pool: "blue", v1.LabelHostname: "node-a1"}).Obj(), "ReplicaSet", "stuck"),
+	}
+	for _, p := range pods {
+		e.waitBound(e.createPod(p), 30*time.Second)
+		e.markRunning(p.Name)
+	}
+	pdb := &policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "guarded"},
+		Spec:       policyv1.PodDisruptionBudgetSpec{MinAvailable: new(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "guarded"}}},
+	}
+	created, err := e.cs.PolicyV1().PodDisruptionBudgets("default").Create(e.ctx, pdb, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created.Status = policyv1.PodDisruptionBudgetStatus{DisruptionsAllowed: 0, CurrentHealthy: 1, DesiredHealthy: 1, ExpectedPods: 1, ObservedGeneration: created.Generation}
+	if _, err := e.cs.PolicyV1().PodDisruptionBudgets("default").UpdateStatus(e.ctx, created, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.patchNode("node-a1", label("green"))
+	e.patchNode("node-b1", label("blue"))
+
+	evictions := func(kubeconfig string, args ...string) (map[string]explain.Eviction, error) {
+		t.Helper()
+		out, err := runPlacement(kubeconfig, append([]string{"drift", "-n", "default", "--evict", "-o", "json"}, args...)...)
+		if len(out) == 0 {
+			return nil, err
+		}
+		var d explain.Drift
+		if jerr := json.Unmarshal(out, &d); jerr != nil {
+			t.Fatalf("drift --evict -o json: %v\n%s", jerr, out)
+		}
+		got := map[string]explain.Eviction{}
+		for _, ev := range d.Evictions {
+			got[ev.Name] = ev
+		}
+		return got, err
+	}
+	untouched := func(names ...string) {
+		t.Helper()
+		for _, name := range names {
+			p, err := e.cs.CoreV1().Pods("default").Get(e.ctx, name, metav1.GetOptions{})
+			if err != nil || p.DeletionTimestamp != nil {
+				t.Errorf("%s: %v, deleted %v; want it untouched", name, err, p.DeletionTimestamp)
+			}
+		}
+	}
+
+	got, err := evictions(explainer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"evict-ok": "WouldEvict", "evict-guarded": "WouldEvict", "evict-bare": "Skipped", "evict-stuck": "Skipped"}
+	for name, outcome := range want {
+		if got[name].Outcome != outcome {
+			t.Errorf("dry run: %s = %+v, want %s", name, got[name], outcome)
+		}
+	}
+	if !strings.Contains(got["evict-bare"].Message, "no controller") || !strings.Contains(got["evict-stuck"].Message, "fits on no other node") {
+		t.Errorf("skip reasons: %q, %q", got["evict-bare"].Message, got["evict-stuck"].Message)
+	}
+	untouched("evict-ok", "evict-guarded", "evict-bare", "evict-stuck")
+
+	if _, err := evictions(explainer, "--dry-run=none"); err == nil || !strings.Contains(err.Error(), "missing permission: create pods/eviction in namespace(s) default") ||
+		!strings.Contains(err.Error(), "placement-scheduler-evict") {
+		t.Errorf("without the evict role: err = %v, want the permission and the role named", err)
+	}
+	untouched("evict-ok", "evict-guarded")
+
+	e.apply(manifests.EvictRBAC)
+	evictor := filepath.Join(t.TempDir(), "evictor.kubeconfig")
+	if err := e.cluster.WriteKubeconfigAs(evictor, "dave", []string{"placement-scheduler:explainers", "placement-scheduler:evictors"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = evictions(evictor, "--dry-run=none")
+	if err == nil || !strings.Contains(err.Error(), "1 eviction(s) refused or failed: default/evict-guarded") {
+		t.Errorf("err = %v, want the refused eviction named", err)
+	}
+	if got["evict-ok"].Outcome != "Evicted" || got["evict-guarded"].Outcome != "Refused" || !strings.Contains(got["evict-guarded"].Message, "disruption budget") {
+		t.Errorf("evict-ok %+v, evict-guarded %+v; want evicted, and refused by the budget", got["evict-ok"], got["evict-guarded"])
+	}
+	if p, err := e.cs.CoreV1().Pods("default").Get(e.ctx, "evict-ok", metav1.GetOptions{}); err == nil && p.DeletionTimestamp == nil {
+		t.Error("evict-ok was reported evicted but is neither gone nor terminating")
+	}
+	untouched("evict-guarded", "evict-bare", "evict-stuck")
 }
