@@ -51,19 +51,7 @@ func TestDrain(t *testing.T) {
 	bare := pausePod("bare").Node(drained[1]).Obj()
 	e.createPod(agent)
 	e.createPod(bare)
-	pdb := &policyv1.PodDisruptionBudget{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "solo"},
-		Spec:       policyv1.PodDisruptionBudgetSpec{MinAvailable: new(intstr.FromInt32(3)), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "solo"}}},
-	}
-	created, err := e.cs.PolicyV1().PodDisruptionBudgets("default").Create(e.ctx, pdb, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// No disruption controller runs here: write the status it would.
-	created.Status = policyv1.PodDisruptionBudgetStatus{DisruptionsAllowed: 0, CurrentHealthy: 3, DesiredHealthy: 3, ExpectedPods: 3, ObservedGeneration: created.Generation}
-	if _, err := e.cs.PolicyV1().PodDisruptionBudgets("default").UpdateStatus(e.ctx, created, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	e.createFullBudget("solo", "solo", 3)
 
 	out, err := runPlacement(explainer, append([]string{"drain", "-o", "json"}, drained...)...)
 	if err != nil {
@@ -117,4 +105,23 @@ func TestDrain(t *testing.T) {
 func owned(pod *v1.Pod, kind, name string) *v1.Pod {
 	pod.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: kind, Name: name, UID: types.UID(kind + "-" + name), Controller: new(true)}}
 	return pod
+}
+
+// createFullBudget creates a PodDisruptionBudget over the pods labelled
+// app=app that needs all `pods` of them, with the status the disruption
+// controller (not running here) would write: no disruption allowed.
+func (e *env) createFullBudget(name, app string, pods int32) {
+	e.t.Helper()
+	pdb := &policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
+		Spec:       policyv1.PodDisruptionBudgetSpec{MinAvailable: new(intstr.FromInt32(pods)), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}},
+	}
+	created, err := e.cs.PolicyV1().PodDisruptionBudgets("default").Create(e.ctx, pdb, metav1.CreateOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	created.Status = policyv1.PodDisruptionBudgetStatus{CurrentHealthy: pods, DesiredHealthy: pods, ExpectedPods: pods, ObservedGeneration: created.Generation}
+	if _, err := e.cs.PolicyV1().PodDisruptionBudgets("default").UpdateStatus(e.ctx, created, metav1.UpdateOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
 }

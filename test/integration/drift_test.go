@@ -10,10 +10,8 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 
 	"github.com/kube-placement/placement-scheduler/manifests"
@@ -234,18 +232,7 @@ func TestDriftEvict(t *testing.T) {
 		e.waitBound(e.createPod(p), 30*time.Second)
 		e.markRunning(p.Name)
 	}
-	pdb := &policyv1.PodDisruptionBudget{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "guarded"},
-		Spec:       policyv1.PodDisruptionBudgetSpec{MinAvailable: new(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "guarded"}}},
-	}
-	created, err := e.cs.PolicyV1().PodDisruptionBudgets("default").Create(e.ctx, pdb, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	created.Status = policyv1.PodDisruptionBudgetStatus{DisruptionsAllowed: 0, CurrentHealthy: 1, DesiredHealthy: 1, ExpectedPods: 1, ObservedGeneration: created.Generation}
-	if _, err := e.cs.PolicyV1().PodDisruptionBudgets("default").UpdateStatus(e.ctx, created, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	e.createFullBudget("guarded", "guarded", 1)
 	e.patchNode("node-a1", label("green"))
 	e.patchNode("node-b1", label("blue"))
 
