@@ -62,13 +62,38 @@ type DriftedPod struct {
 	// when none does.
 	Controller string `json:"controller,omitempty"`
 	// Broken has one entry per placement plugin whose Filter rejects the
-	// pod's node now, in the profile's order.
+	// pod's node now, in the profile's order; empty for a pod listed only
+	// because its node ranks below the best (Preferred).
 	Broken []BrokenRule `json:"broken"`
+	// Preferred is set, with DriftOptions.Preferred, for a pod whose node
+	// passes its required rules but now scores below the best node by more
+	// than the margin.
+	Preferred *ScoreGap `json:"preferred,omitempty"`
 	// Pick names the nodes the scheduler would choose for the pod now (tied
 	// at the best score); empty when it fits nowhere, and Unschedulable
 	// says why.
 	Pick          []string `json:"pick,omitempty"`
 	Unschedulable string   `json:"unschedulable,omitempty"`
+}
+
+// ScoreGap is how far a pod's node has fallen behind: its total score now,
+// the best node's, and Gain, what moving would win.
+type ScoreGap struct {
+	NodeScore int64 `json:"nodeScore"`
+	BestScore int64 `json:"bestScore"`
+	Gain      int64 `json:"gain"`
+}
+
+// DriftOptions say which running pods Drift judges and how.
+type DriftOptions struct {
+	// Namespace narrows the pods ("" for all), Selector too (nil: every pod).
+	Namespace string
+	Selector  labels.Selector
+	// Preferred also scores every pod whose required rules hold, on every
+	// node (as explain does), and lists those whose node is behind the best
+	// by more than Margin.
+	Preferred bool
+	Margin    int64
 }
 
 // BrokenRule is one plugin's verdict on a drifted pod's node: the plugin,
@@ -179,11 +204,15 @@ func upstreamDefaultProfile() (*config.KubeSchedulerProfile, error) {
 // cluster before it was bound. A pod whose node fails any of them is listed
 // with where the scheduler would put it now. The session must have been
 // opened with Options.Drift.
-func (s *Session) Drift(ctx context.Context, namespace string, selector labels.Selector) (*Drift, error) {
+func (s *Session) Drift(ctx context.Context, o DriftOptions) (*Drift, error) {
 	if !s.drift {
 		return nil, fmt.Errorf("the session was not opened for drift")
 	}
 	ctx = quiet(ctx)
+	selector, namespace := o.Selector, o.Namespace
+	if selector == nil {
+		selector = labels.Everything()
+	}
 	all, err := s.c.factory.Core().V1().Pods().Lister().List(selector)
 	if err != nil {
 		return nil, err
@@ -215,7 +244,7 @@ func (s *Session) Drift(ctx context.Context, namespace string, selector labels.S
 		if err != nil {
 			return nil, fmt.Errorf("judging pod %s/%s: %w", pod.Namespace, pod.Name, err)
 		}
-		if len(broken) == 0 {
+		if len(broken) == 0 && !o.Preferred {
 			continue
 		}
 		dp := DriftedPod{Namespace: pod.Namespace, Name: pod.Name, UID: string(pod.UID), Node: pod.Spec.NodeName,
@@ -225,6 +254,11 @@ func (s *Session) Drift(ctx context.Context, namespace string, selector labels.S
 			return nil, fmt.Errorf("placing pod %s/%s afresh: %w", pod.Namespace, pod.Name, err)
 		}
 		dp.Pick, dp.Unschedulable = e.Pick, e.Unschedulable
+		if len(broken) == 0 {
+			if dp.Preferred = gap(e, pod.Spec.NodeName); dp.Preferred == nil || dp.Preferred.Gain <= o.Margin {
+				continue
+			}
+		}
 		d.Pods = append(d.Pods, dp)
 	}
 	if len(others) > 0 {
@@ -238,6 +272,21 @@ func (s *Session) Drift(ctx context.Context, namespace string, selector labels.S
 		d.Notes = append(d.Notes, fmt.Sprintf("%d running pods of schedulers without a profile here (%s) are not judged", n, strings.Join(names, ", ")))
 	}
 	return d, nil
+}
+
+// gap compares the pod's node with the best feasible one in an
+// explanation; nil when its node is not feasible (the rules judged it).
+func gap(e *Explanation, node string) *ScoreGap {
+	if len(e.Feasible) == 0 {
+		return nil
+	}
+	for _, n := range e.Feasible {
+		if n.Node == node {
+			best := e.Feasible[0].Total
+			return &ScoreGap{NodeScore: n.Total, BestScore: best, Gain: best - n.Total}
+		}
+	}
+	return nil
 }
 
 // running: bound, neither finished nor being deleted.

@@ -61,7 +61,7 @@ func TestDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	d, err := s.Drift(context.Background(), "", labels.Everything())
+	d, err := s.Drift(context.Background(), explain.DriftOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,10 +129,10 @@ func TestDrift(t *testing.T) {
 
 	// A selector and a namespace narrow what is judged.
 	sel, _ := labels.Parse("app=solo")
-	if d, err := s.Drift(context.Background(), "default", sel); err != nil || d.Checked != 2 || len(d.Pods) != 2 {
+	if d, err := s.Drift(context.Background(), explain.DriftOptions{Namespace: "default", Selector: sel}); err != nil || d.Checked != 2 || len(d.Pods) != 2 {
 		t.Errorf("app=solo: checked %d, drifted %d (%v); want 2 and 2", d.Checked, len(d.Pods), err)
 	}
-	if d, err := s.Drift(context.Background(), "kube-system", labels.Everything()); err != nil || d.Checked != 0 {
+	if d, err := s.Drift(context.Background(), explain.DriftOptions{Namespace: "kube-system"}); err != nil || d.Checked != 0 {
 		t.Errorf("kube-system: %+v, %v; want nothing checked", d, err)
 	}
 }
@@ -144,7 +144,47 @@ func TestDriftNeedsItsProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.Drift(context.Background(), "", labels.Everything()); err == nil {
+	if _, err := s.Drift(context.Background(), explain.DriftOptions{}); err == nil {
 		t.Error("Drift ran on a session not opened for it")
+	}
+}
+
+// TestDriftPreferred: a pod that prefers zone b runs in zone a; with
+// --preferred it is listed with the score moving would win, unless the
+// margin is larger than that; a pod already on its best node is not.
+func TestDriftPreferred(t *testing.T) {
+	ours := "placement-scheduler"
+	prefersB := &v1.NodeAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []v1.PreferredSchedulingTerm{{
+		Weight: 100, Preference: v1.NodeSelectorTerm{MatchExpressions: []v1.NodeSelectorRequirement{{Key: v1.LabelTopologyZone, Operator: v1.NodeSelectorOpIn, Values: []string{"b"}}}},
+	}}}
+	objs := []runtime.Object{
+		&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}},
+		driftNode("n1", "a", "x"), driftNode("n2", "b", "x"),
+		runningPod("wants-b", "n1", ours).NodeAffinity(prefersB).Obj(),
+		runningPod("has-b", "n2", ours).NodeAffinity(prefersB).Obj(),
+	}
+	o := testOptions(t, fake.NewClientset(objs...))
+	o.Drift = true
+	s, err := explain.Open(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	d, err := s.Drift(context.Background(), explain.DriftOptions{Preferred: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Pods) != 1 || d.Pods[0].Name != "wants-b" || d.Pods[0].Preferred == nil || len(d.Pods[0].Broken) != 0 {
+		t.Fatalf("drift --preferred: %+v, want wants-b alone, behind and breaking nothing", d.Pods)
+	}
+	g := d.Pods[0].Preferred
+	if g.Gain <= 0 || g.Gain != g.BestScore-g.NodeScore || !slices.Equal(d.Pods[0].Pick, []string{"n2"}) {
+		t.Errorf("gap %+v, pick %v; want a positive gain towards n2", g, d.Pods[0].Pick)
+	}
+	if d, err := s.Drift(context.Background(), explain.DriftOptions{Preferred: true, Margin: g.Gain}); err != nil || len(d.Pods) != 0 {
+		t.Errorf("with a margin of the gain itself: %+v, %v; want nothing listed", d.Pods, err)
+	}
+	if d, err := s.Drift(context.Background(), explain.DriftOptions{}); err != nil || len(d.Pods) != 0 {
+		t.Errorf("without --preferred: %+v, %v; want nothing listed", d.Pods, err)
 	}
 }

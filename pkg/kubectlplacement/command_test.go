@@ -154,6 +154,9 @@ func TestBadArguments(t *testing.T) {
 		{[]string{"capacity", "-f", "x.yaml", "--add-nodes", "1", "--node-template", "/nonexistent.yaml"}, "--node-template: open /nonexistent.yaml"},
 		{[]string{"drift", "--profile", "x"}, "drop --profile"},
 		{[]string{"drift", "-l", "a in ("}, "--selector"},
+		{[]string{"drift", "--preferred", "--margin", "-1"}, "--margin -1: must not be negative"},
+		{[]string{"drift", "--dry-run=none"}, "go with --evict"},
+		{[]string{"drift", "--evict", "--dry-run=true"}, `--dry-run "true": want one of client, server, none`},
 		{[]string{"drain"}, "name the nodes to drain"},
 		{[]string{"drain", "n1", "-l", "zone=a"}, "not both"},
 	}

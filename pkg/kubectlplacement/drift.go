@@ -20,6 +20,8 @@ type driftFlags struct {
 	common
 	allNamespaces bool
 	selector      string
+	preferred     bool
+	margin        int64
 	evict         bool
 	dryRun        string
 	maxEvictions  int
@@ -61,6 +63,8 @@ needs create pods/eviction (the optional placement-scheduler-evict role).`,
 	f.addFlags(fl)
 	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "judge the pods of every namespace")
 	fl.StringVarP(&f.selector, "selector", "l", "", "judge only pods matching this label selector (e.g. app=web)")
+	fl.BoolVar(&f.preferred, "preferred", false, "also list pods whose node now scores below the best by more than --margin (scores every node for every pod: slower)")
+	fl.Int64Var(&f.margin, "margin", 10, "with --preferred, the total score a better node must win by")
 	fl.BoolVar(&f.evict, "evict", false, "evict the drifted pods that may go, through the Eviction API")
 	fl.StringVar(&f.dryRun, "dry-run", "client", `with --evict: "client" sends nothing, "server" asks the API server to check each eviction, "none" evicts`)
 	fl.IntVar(&f.maxEvictions, "max-evictions", 0, "with --evict, evict at most this many pods (0: no limit)")
@@ -85,6 +89,9 @@ func runDrift(ctx context.Context, out io.Writer, f *driftFlags) error {
 	if err := checkCount("max-evictions", f.maxEvictions, 1<<20); err != nil {
 		return err
 	}
+	if f.margin < 0 {
+		return fmt.Errorf("--margin %d: must not be negative", f.margin)
+	}
 	if !f.evict && (f.maxEvictions != 0 || f.dryRun != string(evict.DryRunClient)) {
 		return fmt.Errorf("--dry-run and --max-evictions go with --evict")
 	}
@@ -101,7 +108,7 @@ func runDrift(ctx context.Context, out io.Writer, f *driftFlags) error {
 	if f.allNamespaces {
 		namespace = ""
 	}
-	d, err := s.Drift(ctx, namespace, selector)
+	d, err := s.Drift(ctx, explain.DriftOptions{Namespace: namespace, Selector: selector, Preferred: f.preferred, Margin: f.margin})
 	if err != nil {
 		return err
 	}
@@ -144,7 +151,13 @@ func printDrift(w io.Writer, d *explain.Drift, o PrintOptions) error {
 	if len(d.Pods) == 0 {
 		fmt.Fprintf(w, "No running pod breaks its placement rules (%d judged on %d nodes).\n", d.Checked, d.Nodes)
 	} else {
-		fmt.Fprintf(w, "%d of %d running pods break their placement rules (%d nodes).\n\n", len(d.Pods), d.Checked, d.Nodes)
+		what := "break their placement rules"
+		for _, p := range d.Pods {
+			if p.Preferred != nil {
+				what = "break their placement rules or sit on a node that ranks behind"
+			}
+		}
+		fmt.Fprintf(w, "%d of %d running pods %s (%d nodes).\n\n", len(d.Pods), d.Checked, what, d.Nodes)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		header := []string{"NAMESPACE", "NAME", "NODE", "BROKEN BY", "REASON", "WOULD GO TO"}
 		if o.Wide {
@@ -153,6 +166,10 @@ func printDrift(w io.Writer, d *explain.Drift, o PrintOptions) error {
 		fmt.Fprintln(tw, strings.Join(header, "\t"))
 		for _, p := range d.Pods {
 			var plugins, reasons []string
+			if g := p.Preferred; g != nil {
+				plugins = append(plugins, "(preferred)")
+				reasons = append(reasons, fmt.Sprintf("scores %d; the best node %d (+%d)", g.NodeScore, g.BestScore, g.Gain))
+			}
 			for _, b := range p.Broken {
 				plugins = append(plugins, orNone(b.Plugin))
 				r := strings.Join(b.Reasons, "; ")
