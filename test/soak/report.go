@@ -109,15 +109,19 @@ func (r *result) markdown() string {
 	var b strings.Builder
 	b.WriteString("# Soak: the scheduler binary under churn and faults\n\n")
 	b.WriteString("Written by `test/soak` (`make soak`); the raw samples are in `soak.csv` beside the report in the output directory.\n\n")
-	fmt.Fprintf(&b, "Command: `make soak SOAK=%s SOAKFLAGS='-fault-every %s -nodes %d -seed %d'`\n\n",
-		r.o.duration, r.o.faultEvery, r.o.nodes, r.o.seed)
+	collide := ""
+	if r.o.collide {
+		collide = " -collide"
+	}
+	fmt.Fprintf(&b, "Command: `make soak SOAK=%s SOAKFLAGS='-fault-every %s -nodes %d -seed %d%s'`\n\n",
+		r.o.duration, r.o.faultEvery, r.o.nodes, r.o.seed, collide)
 	b.WriteString("## Outcome\n\n| | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| churn | %s, %d samples |\n", r.churned.Round(time.Minute), len(r.samples))
 	fmt.Fprintf(&b, "| faults injected | %d |\n", len(r.faults))
 	fmt.Fprintf(&b, "| bindings (201) | %d |\n", r.bindings)
 	fmt.Fprintf(&b, "| bindings refused by the apiserver | %d |\n", r.refused)
 	fmt.Fprintf(&b, "| pods bound twice | %d |\n", r.doubleBinds)
-	fmt.Fprintf(&b, "| scheduler restarts | %d |\n", r.restarts)
+	fmt.Fprintf(&b, "| scheduler restarts | %d%s |\n", r.restarts, restartTimes(r.samples))
 	fmt.Fprintf(&b, "| pods at the end | %d: %d bound, %d unschedulable, %d undecided |\n", r.final.total, r.final.bound, r.final.unschedulable, r.final.unsettled)
 	b.WriteString("\n| series | first hour (max) | after the first hour (min – max) | last |\n|---|---|---|---|\n")
 	for _, s := range allSeries {
@@ -174,4 +178,19 @@ func (r *result) csv() string {
 			x.indexViews, x.indexEntries, x.pods.total, x.pods.bound, x.pods.unschedulable, x.pods.unsettled, x.restarts, x.fault)
 	}
 	return b.String()
+}
+
+// restartTimes says when the scheduler was started again, from the samples'
+// restart counts: the memory series begin anew there.
+func restartTimes(samples []sample) string {
+	var at []string
+	for i := 1; i < len(samples); i++ {
+		if samples[i].restarts > samples[i-1].restarts {
+			at = append(at, fmt.Sprintf("%.0f", samples[i].at.Minutes()))
+		}
+	}
+	if len(at) == 0 {
+		return ""
+	}
+	return " (before the samples at minute " + strings.Join(at, ", ") + ")"
 }
