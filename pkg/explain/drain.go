@@ -119,7 +119,7 @@ func (s *Session) Drain(ctx context.Context, nodes []string) (*DrainPlan, error)
 		Evicted: []EvictedPod{}, Stay: []PodRef{}, Unmanaged: []PodRef{}, Budgets: []BudgetBlock{}}
 	plan.Remaining = s.Nodes() - len(nodes)
 
-	evicted, err := s.sortDrainedPods(plan)
+	evicted, gone, err := s.sortDrainedPods(plan)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,10 @@ func (s *Session) Drain(ctx context.Context, nodes []string) (*DrainPlan, error)
 		cordoned.Spec.Unschedulable = true
 		cache.UpdateNode(logger, node, cordoned)
 	}
-	for _, pod := range evicted {
+	// Every pod that leaves goes at once, as a drain evicts in parallel: the
+	// ones placed again, and those no one here re-creates (their terms and
+	// requests no longer count).
+	for _, pod := range append(slices.Clone(evicted), gone...) {
 		if err := cache.RemovePod(logger, pod); err != nil {
 			return nil, fmt.Errorf("taking pod %s/%s out of the snapshot: %w", pod.Namespace, pod.Name, err)
 		}
@@ -164,13 +167,14 @@ func (s *Session) Drain(ctx context.Context, nodes []string) (*DrainPlan, error)
 
 // sortDrainedPods sorts the pods on the drained nodes as kubectl drain
 // does: DaemonSet and mirror pods stay, finished pods are gone already,
-// pods without a controller go for good, the rest are evicted (returned, by
-// namespace and name). Pods of schedulers without a profile here are
-// evicted but not placed again, and noted.
-func (s *Session) sortDrainedPods(plan *DrainPlan) ([]*v1.Pod, error) {
+// pods without a controller go for good, the rest are evicted. It returns
+// the evicted pods to place again, by namespace and name, and the pods that
+// leave without being placed here: those without a controller, and the
+// evicted pods of schedulers without a profile here (noted).
+func (s *Session) sortDrainedPods(plan *DrainPlan) (evicted, gone []*v1.Pod, err error) {
 	all, err := s.c.factory.Core().V1().Pods().Lister().List(labels.Everything())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sort.Slice(all, func(i, j int) bool {
 		if all[i].Namespace != all[j].Namespace {
@@ -178,7 +182,6 @@ func (s *Session) sortDrainedPods(plan *DrainPlan) ([]*v1.Pod, error) {
 		}
 		return all[i].Name < all[j].Name
 	})
-	var evicted []*v1.Pod
 	others := 0
 	for _, pod := range all {
 		if !slices.Contains(plan.Drained, pod.Spec.NodeName) || !running(pod) {
@@ -196,9 +199,11 @@ func (s *Session) sortDrainedPods(plan *DrainPlan) ([]*v1.Pod, error) {
 		case owner == nil:
 			ref.Reason = "no controller re-creates it"
 			plan.Unmanaged = append(plan.Unmanaged, ref)
+			gone = append(gone, pod)
 		default:
 			if _, ok := s.c.sched.Profiles[pod.Spec.SchedulerName]; !ok {
 				others++
+				gone = append(gone, pod)
 				continue
 			}
 			evicted = append(evicted, pod)
@@ -207,7 +212,7 @@ func (s *Session) sortDrainedPods(plan *DrainPlan) ([]*v1.Pod, error) {
 	if others > 0 {
 		plan.Notes = append(plan.Notes, fmt.Sprintf("%d evicted pods of schedulers without a profile here are not placed again", others))
 	}
-	return evicted, nil
+	return evicted, gone, nil
 }
 
 // blockingBudgets lists the PodDisruptionBudgets that allow fewer

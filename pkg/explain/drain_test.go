@@ -99,3 +99,28 @@ func TestDrain(t *testing.T) {
 		t.Errorf("budgets %+v, want web: evicts 2, allows 1", plan.Budgets)
 	}
 }
+
+// TestDrainForgetsPodsThatGo: a pod without a controller leaves with the
+// drain, so its anti-affinity no longer keeps the evicted pods out of its
+// zone.
+func TestDrainForgetsPodsThatGo(t *testing.T) {
+	ours := "placement-scheduler"
+	objs := []runtime.Object{
+		&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}},
+		driftNode("m1", "a", "x"), driftNode("m2", "a", "x"),
+		runningPod("repeller", "m1", ours).PodAntiAffinityIn("app", v1.LabelTopologyZone, []string{"web"}, st.PodAntiAffinityWithRequiredReq).Obj(),
+		ownedBy(runningPod("web-x", "m1", ours).Label("app", "web"), "ReplicaSet", "web-abc").Obj(),
+	}
+	s, err := explain.Open(context.Background(), testOptions(t, fake.NewClientset(objs...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	plan, err := s.Drain(context.Background(), []string{"m1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Unmanaged) != 1 || len(plan.Evicted) != 1 || plan.Evicted[0].Node != "m2" {
+		t.Errorf("unmanaged %+v, evicted %+v; want repeller gone and web-x on m2", plan.Unmanaged, plan.Evicted)
+	}
+}
