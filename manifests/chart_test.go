@@ -1,7 +1,10 @@
 package manifests_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +19,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/klog/v2/ktesting"
 	"k8s.io/kubernetes/cmd/kube-scheduler/app/options"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
@@ -288,13 +292,30 @@ func TestChartValues(t *testing.T) {
 			if le.ResourceNamespace != "ops" || le.ResourceName != "sched-placement-scheduler" || !le.LeaderElect {
 				t.Errorf("leader election %+v: want the release's own lease", le)
 			}
-			if find(objs, "Namespace", "") != nil || find(objs, "ServiceMonitor", "") != nil {
-				t.Error("Namespace and ServiceMonitor are off by default")
+			if find(objs, "Namespace", "") != nil || find(objs, "ServiceMonitor", "") != nil || find(objs, "ClusterRole", "sched-placement-scheduler-evict") != nil {
+				t.Error("Namespace, ServiceMonitor and the evict role are off by default")
 			}
 			for _, kind := range []string{"PodDisruptionBudget", "Service", "ServiceAccount", "ClusterRole", "Role", "RoleBinding", "ClusterRoleBinding"} {
 				if find(objs, kind, "") == nil {
 					t.Errorf("no %s", kind)
 				}
+			}
+		},
+	}, {
+		name:   "the evict role, on",
+		values: "evict: {enabled: true, group: ops:movers}\n",
+		check: func(t *testing.T, objs []*unstructured.Unstructured, _ *config.KubeSchedulerConfiguration) {
+			role, binding := find(objs, "ClusterRole", "sched-placement-scheduler-evict"), find(objs, "ClusterRoleBinding", "sched-placement-scheduler-evict")
+			if role == nil || binding == nil {
+				t.Fatal("no evict ClusterRole or binding")
+			}
+			want := decodeOne(t, manifests.EvictRBAC, "ClusterRole")
+			if diff := cmp.Diff(want.Object["rules"], role.Object["rules"]); diff != "" {
+				t.Errorf("the chart's evict rules differ from manifests/evict-rbac.yaml (-manifest +chart):\n%s", diff)
+			}
+			subjects, _, _ := unstructured.NestedSlice(binding.Object, "subjects")
+			if len(subjects) != 1 || subjects[0].(map[string]any)["name"] != "ops:movers" {
+				t.Errorf("subjects %v, want the group ops:movers", subjects)
 			}
 		},
 	}, {
@@ -532,4 +553,23 @@ func TestVersionsAgree(t *testing.T) {
 	if want := "ghcr.io/kube-placement/placement-scheduler:" + release; image != want {
 		t.Errorf("the kustomize base deploys %v, want %s", image, want)
 	}
+}
+
+// decodeOne returns the first object of kind in a multi-document manifest.
+func decodeOne(t *testing.T, data []byte, kind string) *unstructured.Unstructured {
+	t.Helper()
+	reader := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		var obj map[string]any
+		if err := reader.Decode(&obj); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if obj["kind"] == kind {
+			return &unstructured.Unstructured{Object: obj}
+		}
+	}
+	t.Fatalf("no %s in the manifest", kind)
+	return nil
 }
