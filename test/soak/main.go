@@ -26,7 +26,7 @@ func main() {
 	flag.DurationVar(&o.sampleEvery, "sample-every", time.Minute, "time between samples")
 	flag.IntVar(&o.nodes, "nodes", 40, "nodes in the cluster")
 	flag.Int64Var(&o.seed, "seed", 1, "seed of the churn's choices")
-	flag.StringVar(&o.out, "out", "soak-out", "directory for the samples (soak.csv), the scheduler's log and the report")
+	flag.StringVar(&o.out, "out", "_output/soak", "directory for the samples (soak.csv), the scheduler's log and the report")
 	flag.StringVar(&o.report, "report", "", "also write the Markdown report here (e.g. docs/soak.md)")
 	flag.BoolVar(&o.collide, "collide", false, "roll StatefulSets as faults cut the scheduler's watch (kube-scheduler exits: docs/faults.md)")
 	flag.Parse()
