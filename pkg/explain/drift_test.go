@@ -29,6 +29,19 @@ func runningPod(name, node, scheduler string) *st.PodWrapper {
 	return p.Container("registry.k8s.io/pause:3.10")
 }
 
+// driftSession opens a session for drift over objs.
+func driftSession(t *testing.T, objs ...runtime.Object) *explain.Session {
+	t.Helper()
+	o := testOptions(t, fake.NewClientset(objs...))
+	o.Drift = true
+	s, err := explain.Open(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
 // TestDrift breaks each kind of required rule under running pods and
 // expects exactly those pods, with every rule they break and where they
 // would go now; healthy pods, including those whose rules hold only because
@@ -54,13 +67,7 @@ func TestDrift(t *testing.T) {
 		runningPod("other-scheduler", "n1", "someone-else").NodeSelector(map[string]string{"pool": "y"}).Obj(),
 		st.MakePod().Namespace("default").Name("pending").UID("pending").SchedulerName(ours).NodeSelector(map[string]string{"pool": "none"}).Obj(),
 	}
-	o := testOptions(t, fake.NewClientset(objs...))
-	o.Drift = true
-	s, err := explain.Open(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
+	s := driftSession(t, objs...)
 	d, err := s.Drift(context.Background(), explain.DriftOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -163,13 +170,7 @@ func TestDriftPreferred(t *testing.T) {
 		runningPod("wants-b", "n1", ours).NodeAffinity(prefersB).Obj(),
 		runningPod("has-b", "n2", ours).NodeAffinity(prefersB).Obj(),
 	}
-	o := testOptions(t, fake.NewClientset(objs...))
-	o.Drift = true
-	s, err := explain.Open(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
+	s := driftSession(t, objs...)
 	d, err := s.Drift(context.Background(), explain.DriftOptions{Preferred: true})
 	if err != nil {
 		t.Fatal(err)
