@@ -416,14 +416,7 @@ func (f *faultEnv) checkBindings(r *faultReport, pods []v1.Pod) {
 // pending pod has a feasible node.
 func (f *faultEnv) checkPlacements(r *faultReport, pods []v1.Pod) {
 	f.t.Helper()
-	nodes, err := f.cs.CoreV1().Nodes().List(f.ctx, metav1.ListOptions{})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	exists := map[string]bool{}
-	for _, n := range nodes.Items {
-		exists[n.Name] = true
-	}
+	exists := f.nodeNames()
 	cfg, err := explain.ParseConfig(manifests.SchedulerConfig)
 	if err != nil {
 		f.t.Fatal(err)
@@ -513,4 +506,18 @@ func schedulerGoroutines() []string {
 		}
 	}
 	return out
+}
+
+// nodeNames is the set of the cluster's nodes now.
+func (f *faultEnv) nodeNames() map[string]bool {
+	f.t.Helper()
+	nodes, err := f.cs.CoreV1().Nodes().List(f.ctx, metav1.ListOptions{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	exists := map[string]bool{}
+	for _, n := range nodes.Items {
+		exists[n.Name] = true
+	}
+	return exists
 }

@@ -255,14 +255,7 @@ func (f *faultEnv) collectOrphans() []v1.Pod {
 	if err != nil {
 		f.t.Fatalf("binds still in flight after %v", faultTimeout)
 	}
-	nodes, err := f.cs.CoreV1().Nodes().List(f.ctx, metav1.ListOptions{})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	exists := map[string]bool{}
-	for _, n := range nodes.Items {
-		exists[n.Name] = true
-	}
+	exists := f.nodeNames()
 	pods, err := f.pods(f.ctx)
 	if err != nil {
 		f.t.Fatal(err)
