@@ -41,6 +41,8 @@ type WorkloadPlacement struct {
 	ByZone []Count `json:"byZone"`
 	// FirstPending explains the first replica that fit nowhere.
 	FirstPending *PendingReplica `json:"firstPending,omitempty"`
+	// Preemptions are the replicas that fit only by preempting, in order.
+	Preemptions []Preemption `json:"preemptions,omitempty"`
 	// Notes say what the simulation assumed.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -62,8 +64,33 @@ type PendingReplica struct {
 	// them, largest group first.
 	Rejected []Rejection `json:"rejected"`
 	// PreemptionCandidates are nodes where the replica would fit if the
-	// lower-priority pods there were evicted. Preemption is not simulated.
+	// lower-priority pods there were evicted; set only when preemption was
+	// not simulated (NoPreemption).
 	PreemptionCandidates []string `json:"preemptionCandidates,omitempty"`
+}
+
+// Preemption is one pod that fits only by preempting: the node the
+// profile's DefaultPreemption nominates and the pods it evicts there.
+type Preemption struct {
+	Pod string `json:"pod"`
+	// Node is the nominated node; NodeName says where the next cycle put
+	// the pod, "" when it still fit nowhere.
+	Node     string   `json:"node"`
+	NodeName string   `json:"nodeName"`
+	Victims  []Victim `json:"victims"`
+	// PDBViolations counts victims whose PodDisruptionBudget does not allow
+	// the disruption: preemption spares budgets only where it can.
+	PDBViolations int `json:"pdbViolations,omitempty"`
+}
+
+// Victim is one pod preemption evicts.
+type Victim struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Priority  int32  `json:"priority"`
+	// Simulated marks a pod placed earlier in the same answer, not one of
+	// the cluster's.
+	Simulated bool `json:"simulated,omitempty"`
 }
 
 // CapacityReport is how many more copies of a pod fit.
@@ -84,7 +111,9 @@ type CapacityReport struct {
 	ByNode  []Count `json:"byNode"`
 	ByZone  []Count `json:"byZone"`
 	// Next says why one more copy fits nowhere; absent when Limited.
-	Next  *PendingReplica `json:"next,omitempty"`
+	Next *PendingReplica `json:"next,omitempty"`
+	// Preemptions are the copies that fit only by preempting, in order.
+	Preemptions []Preemption `json:"preemptions,omitempty"`
 	Notes []string        `json:"notes,omitempty"`
 }
 

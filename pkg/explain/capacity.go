@@ -33,7 +33,10 @@ func (s *Session) Capacity(ctx context.Context, w *workload.Workload, max int, p
 			r.Limited = true
 			break
 		}
-		node, err := s.Place(ctx, pod)
+		node, preempted, err := s.placeReplica(ctx, pod)
+		if preempted != nil {
+			r.Preemptions = append(r.Preemptions, *preempted)
+		}
 		if msg, ok := Unschedulable(err); ok {
 			if r.Next, err = s.pending(ctx, pod, msg); err != nil {
 				return nil, err

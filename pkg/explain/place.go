@@ -26,33 +26,40 @@ func (s *Session) Place(ctx context.Context, pod *v1.Pod) (string, error) {
 		return "", err
 	}
 	ctx = quiet(ctx)
+	node, _, err := s.cycle(ctx, f, pod)
+	return node, err
+}
+
+// cycle is Place with the profile chosen: it returns the cycle's state too,
+// which preemption, run after a failed cycle, starts from.
+func (s *Session) cycle(ctx context.Context, f framework.Framework, pod *v1.Pod) (string, fwk.CycleState, error) {
 	logger := klog.FromContext(ctx)
 	cache := s.c.sched.Cache
 	if err := cache.UpdateSnapshot(logger, s.c.snapshot); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	info, err := framework.NewPodInfo(pod)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	state := framework.NewCycleState()
 	state.SetRecordPluginMetrics(false)
 	result, err := s.c.sched.SchedulePod(ctx, f, state, &framework.QueuedPodInfo{PodInfo: info})
 	if err != nil {
-		return "", err
+		return "", state, err
 	}
 	node := result.SuggestedHost
 	assumed := pod.DeepCopy()
 	assumed.Spec.NodeName = node
 	if err := cache.AssumePod(logger, assumed); err != nil {
-		return "", fmt.Errorf("assuming %s/%s on %s: %w", pod.Namespace, pod.Name, node, err)
+		return "", state, fmt.Errorf("assuming %s/%s on %s: %w", pod.Namespace, pod.Name, node, err)
 	}
 	if st := f.RunReservePluginsReserve(ctx, state, assumed, node); !st.IsSuccess() {
 		f.RunReservePluginsUnreserve(ctx, state, assumed, node)
 		_ = cache.ForgetPod(logger, assumed)
-		return "", fmt.Errorf("reserving %s for %s/%s: %w", node, pod.Namespace, pod.Name, st.AsError())
+		return "", state, fmt.Errorf("reserving %s for %s/%s: %w", node, pod.Namespace, pod.Name, st.AsError())
 	}
-	return node, nil
+	return node, state, nil
 }
 
 // Unschedulable returns the FailedScheduling message for an error of Place

@@ -17,6 +17,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
 	internalcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler/framework/preemption"
 	"k8s.io/kubernetes/pkg/scheduler/profile"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
@@ -40,6 +41,10 @@ type Options struct {
 	// placement plugin of each profile, and upstream's default profile when
 	// the configuration has no default-scheduler.
 	Drift bool
+	// NoPreemption keeps simulate and capacity from running the profile's
+	// preemption for a pod that fits nowhere, as a profile without
+	// DefaultPreemption would.
+	NoPreemption bool
 }
 
 // Session is one listing of the cluster into the cache of a scheduler that
@@ -58,6 +63,10 @@ type Session struct {
 	// drift and addedDefault: opened with Options.Drift, and upstream's
 	// default profile was added for it.
 	drift, addedDefault bool
+	// noPreemption is Options.NoPreemption; evaluators are the profiles'
+	// preemption, built when first needed (nil for a profile without).
+	noPreemption bool
+	evaluators   map[string]*preemption.Evaluator
 }
 
 // Open lists the cluster into a new scheduler cache and stops watching: the
@@ -71,7 +80,8 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	// The scheduler's background work (its queue's and metrics' goroutines)
 	// lives as long as this context.
 	ctx, stop := context.WithCancel(ctx)
-	s := &Session{profile: o.Profile, stop: stop, profiles: o.Config.Profiles, drift: o.Drift}
+	s := &Session{profile: o.Profile, stop: stop, profiles: o.Config.Profiles, drift: o.Drift,
+		noPreemption: o.NoPreemption, evaluators: map[string]*preemption.Evaluator{}}
 	if o.Drift {
 		var err error
 		if s.profiles, s.addedDefault, err = withDriftProfiles(o.Config.Profiles); err != nil {

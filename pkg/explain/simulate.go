@@ -11,7 +11,9 @@ import (
 // each over the cluster as the ones before left it: later replicas meet the
 // earlier ones' anti-affinity, spreading and resource requests. For the
 // first replica of a workload that fits nowhere it keeps the explanation
-// explain would print, and whether preemption would have somewhere to look.
+// explain would print. A replica that fits nowhere preempts as the
+// scheduler's would (unless the session was opened with NoPreemption): the
+// victims leave the snapshot, and the replica takes their place.
 func (s *Session) Simulate(ctx context.Context, workloads []*workload.Workload, prio *Priorities) (*Simulation, error) {
 	sim := &Simulation{TypeMeta: typeMeta("Simulation"), Nodes: s.Nodes(), Workloads: []WorkloadPlacement{}}
 	for _, w := range workloads {
@@ -44,7 +46,10 @@ func (s *Session) simulate(ctx context.Context, w *workload.Workload, prio *Prio
 		if err := prio.Admit(pod); err != nil {
 			return nil, err
 		}
-		node, err := s.Place(ctx, pod)
+		node, preempted, err := s.placeReplica(ctx, pod)
+		if preempted != nil {
+			r.Preemptions = append(r.Preemptions, *preempted)
+		}
 		if msg, ok := Unschedulable(err); ok {
 			r.Pending++
 			if r.FirstPending == nil {
@@ -61,5 +66,8 @@ func (s *Session) simulate(ctx context.Context, w *workload.Workload, prio *Prio
 		placed.add(node)
 	}
 	r.ByNode, r.ByZone = placed.counts()
+	if n := simulatedVictims(r.Preemptions); n > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d of the preempted pods were placed earlier in this simulation; the earlier workloads' counts still include them", n))
+	}
 	return r, nil
 }

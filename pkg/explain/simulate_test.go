@@ -49,18 +49,31 @@ func readWorkloads(t *testing.T, manifest string, namespace string) []*workload.
 // session opens a session over the demo nodes and objs.
 func session(t *testing.T, objs ...runtime.Object) (*explain.Session, *explain.Priorities) {
 	t.Helper()
+	return sessionWith(t, explain.Options{}, objs...)
+}
+
+// sessionWith is session with o's NoPreemption.
+func sessionWith(t *testing.T, o explain.Options, objs ...runtime.Object) (*explain.Session, *explain.Priorities) {
+	t.Helper()
 	for _, n := range fixtures.Nodes() {
 		objs = append(objs, n)
 	}
-	return open(t, objs...)
+	return openWith(t, o, objs...)
 }
 
 // open opens a session over objs and the namespace default.
 func open(t *testing.T, objs ...runtime.Object) (*explain.Session, *explain.Priorities) {
 	t.Helper()
+	return openWith(t, explain.Options{}, objs...)
+}
+
+func openWith(t *testing.T, o explain.Options, objs ...runtime.Object) (*explain.Session, *explain.Priorities) {
+	t.Helper()
 	objs = append(objs, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
 	cs := fake.NewClientset(objs...)
-	s, err := explain.Open(context.Background(), testOptions(t, cs))
+	opts := testOptions(t, cs)
+	opts.NoPreemption = o.NoPreemption
+	s, err := explain.Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,12 +206,38 @@ func lowPriorityHog(node string) *v1.Pod {
 	}
 }
 
-// TestPreemptionCandidates: a replica that fits nowhere but would fit once
-// lower-priority pods were evicted says so; with preemptionPolicy Never, or
-// without a higher priority, it does not.
-func TestPreemptionCandidates(t *testing.T) {
+// preemptionCluster: a 3-CPU hog of priority 0 on each node; on every node
+// but node-a1 a second pod with the priority of the "high" classes, which
+// preemption by them cannot evict, keeps the node from fitting a 3.8-CPU pod.
+func preemptionCluster() []runtime.Object {
 	high := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 1000}
 	never := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high-never"}, Value: 1000, PreemptionPolicy: ptr.To(v1.PreemptNever)}
+	objs := []runtime.Object{high, never}
+	for _, n := range []string{"node-a1", "node-a2", "node-b1", "node-b2", "node-c1"} {
+		objs = append(objs, lowPriorityHog(n))
+	}
+	for _, n := range []string{"node-a2", "node-b1", "node-b2", "node-c1"} {
+		p := lowPriorityHog(n)
+		p.Name, p.UID, p.Spec.Priority = "kept-"+n, types.UID("kept-"+n), ptr.To[int32](1000)
+		p.Spec.Containers[0].Resources.Requests[v1.ResourceCPU] = resource.MustParse("500m")
+		objs = append(objs, p)
+	}
+	return objs
+}
+
+// urgent is a one-replica Deployment of a 3.8-CPU pod of class.
+func urgent(class string) string {
+	manifest := strings.Replace(deployment("urgent", 1, ""), "cpu: 100m", "cpu: 3800m", 1)
+	if class != "" {
+		manifest += "      priorityClassName: " + class + "\n"
+	}
+	return manifest
+}
+
+// TestPreemptionCandidates: without preemption, a replica that fits nowhere
+// but would fit once lower-priority pods were evicted says where; with
+// preemptionPolicy Never, or without a higher priority, it does not.
+func TestPreemptionCandidates(t *testing.T) {
 	tests := []struct {
 		class string
 		want  []string
@@ -209,24 +248,8 @@ func TestPreemptionCandidates(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run("class "+tc.class, func(t *testing.T) {
-			objs := []runtime.Object{high, never}
-			for _, n := range []string{"node-a1", "node-a2", "node-b1", "node-b2", "node-c1"} {
-				objs = append(objs, lowPriorityHog(n))
-			}
-			// On every node but node-a1 the hog is not alone: a second one
-			// with the same priority as the new pod stays.
-			for _, n := range []string{"node-a2", "node-b1", "node-b2", "node-c1"} {
-				p := lowPriorityHog(n)
-				p.Name, p.UID, p.Spec.Priority = "kept-"+n, types.UID("kept-"+n), ptr.To[int32](1000)
-				p.Spec.Containers[0].Resources.Requests[v1.ResourceCPU] = resource.MustParse("500m")
-				objs = append(objs, p)
-			}
-			s, prio := session(t, objs...)
-			manifest := strings.Replace(deployment("urgent", 1, ""), "cpu: 100m", "cpu: 3800m", 1)
-			if tc.class != "" {
-				manifest += "      priorityClassName: " + tc.class + "\n"
-			}
-			sim, err := s.Simulate(context.Background(), readWorkloads(t, manifest, "default"), prio)
+			s, prio := sessionWith(t, explain.Options{NoPreemption: true}, preemptionCluster()...)
+			sim, err := s.Simulate(context.Background(), readWorkloads(t, urgent(tc.class), "default"), prio)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,8 +260,85 @@ func TestPreemptionCandidates(t *testing.T) {
 			if fmt.Sprint(p.PreemptionCandidates) != fmt.Sprint(tc.want) {
 				t.Errorf("preemption candidates %v, want %v", p.PreemptionCandidates, tc.want)
 			}
+			if strings.Contains(p.Unschedulable, "preemption:") {
+				t.Errorf("message %q speaks of preemption, which did not run", p.Unschedulable)
+			}
 		})
 	}
+}
+
+// TestSimulatePreemption: a replica that fits only by preempting evicts the
+// victims DefaultPreemption picks and lands where they were; one that may
+// not preempt, or finds no victims, stays pending with the PostFilter
+// message the scheduler adds to FailedScheduling.
+func TestSimulatePreemption(t *testing.T) {
+	tests := []struct {
+		class   string
+		victims string // namespace/name@node, or "" when pending
+		message string
+	}{
+		{class: "high", victims: "default/hog-node-a1@node-a1"},
+		{class: "high-never", message: "preemption: not eligible due to preemptionPolicy=Never."},
+		{class: "", message: "preemption: 0/6 nodes are available: 1 Preemption is not helpful for scheduling, 5 No preemption victims found for incoming pod."},
+	}
+	for _, tc := range tests {
+		t.Run("class "+tc.class, func(t *testing.T) {
+			s, prio := session(t, preemptionCluster()...)
+			sim, err := s.Simulate(context.Background(), readWorkloads(t, urgent(tc.class), "default"), prio)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := sim.Workloads[0]
+			if tc.victims == "" {
+				if w.FirstPending == nil || len(w.Preemptions) != 0 {
+					t.Fatalf("placed %d, preemptions %+v; want it pending", w.Placed, w.Preemptions)
+				}
+				if !strings.HasSuffix(w.FirstPending.Unschedulable, " "+tc.message) {
+					t.Errorf("message %q, want it to end with %q", w.FirstPending.Unschedulable, tc.message)
+				}
+				return
+			}
+			if w.Placed != 1 || len(w.Preemptions) != 1 {
+				t.Fatalf("placed %d, preemptions %+v; want one placed by preempting", w.Placed, w.Preemptions)
+			}
+			p := w.Preemptions[0]
+			var got []string
+			for _, v := range p.Victims {
+				got = append(got, v.Namespace+"/"+v.Name+"@"+p.Node)
+			}
+			if strings.Join(got, ",") != tc.victims || p.NodeName != p.Node || p.Victims[0].Simulated {
+				t.Errorf("preemption %+v, want victims %s and the pod on the nominated node", p, tc.victims)
+			}
+		})
+	}
+}
+
+// TestPreemptionOfSimulatedPods: a later workload of higher priority
+// preempts replicas an earlier one placed, and the answer says so.
+func TestPreemptionOfSimulatedPods(t *testing.T) {
+	s, prio := session(t, preemptionCluster()...)
+	filler := strings.Replace(deployment("filler", 1, "      nodeName: node-a1\n"), "cpu: 100m", "cpu: 900m", 1)
+	ws := readWorkloads(t, filler+"---\n"+urgent("high"), "default")
+	sim, err := s.Simulate(context.Background(), ws, prio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sim.Workloads[1]
+	if w.Placed != 1 || len(w.Preemptions) != 1 || len(w.Preemptions[0].Victims) != 2 {
+		t.Fatalf("placed %d, preemptions %+v; want the hog and the filler preempted", w.Placed, w.Preemptions)
+	}
+	simulated := 0
+	for _, v := range w.Preemptions[0].Victims {
+		if v.Simulated {
+			simulated++
+		}
+	}
+	if simulated != 1 || len(w.Notes) != 1 || !strings.Contains(w.Notes[0], "1 of the preempted pods") {
+		t.Errorf("victims %+v, notes %v; want the filler marked and noted", w.Preemptions[0].Victims, w.Notes)
+	}
+	// node-a1 is the only node preemption can use: the answer is the same
+	// whatever the random pick.
+	fixtures.Golden(t, "preemption.json", answerJSON(t, sim), *update)
 }
 
 func TestSimulateErrorsAndNotes(t *testing.T) {

@@ -18,6 +18,10 @@ func (s *Session) pending(ctx context.Context, pod *v1.Pod, msg string) (*Pendin
 		return nil, err
 	}
 	p := &PendingReplica{Pod: pod.Name, Unschedulable: msg, Rejected: e.Rejected}
+	if !s.noPreemption {
+		// Preemption ran and its answer is in msg.
+		return p, nil
+	}
 	if p.PreemptionCandidates, err = s.PreemptionCandidates(ctx, pod); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ func TestPrintGolden(t *testing.T) {
 		{name: "bound", answer: "bound", format: "text", answerType: &explain.Explanation{}},
 		{name: "bound-yaml", answer: "bound", format: "yaml", answerType: &explain.Explanation{}},
 		{name: "simulate", answer: "simulate", format: "text", answerType: &explain.Simulation{}},
+		{name: "preemption", answer: "preemption", format: "text", answerType: &explain.Simulation{}},
 		{name: "capacity", answer: "capacity", format: "text", answerType: &explain.CapacityReport{}},
 		{name: "capacity-wide", answer: "capacity", format: "wide", answerType: &explain.CapacityReport{}},
 		{name: "drift", answer: "drift", format: "text", answerType: &explain.Drift{}},

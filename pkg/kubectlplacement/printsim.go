@@ -27,6 +27,9 @@ func printWorkload(w io.Writer, r *explain.WorkloadPlacement, o PrintOptions) er
 	if err := printCounts(w, r.ByZone, r.ByNode, o); err != nil {
 		return err
 	}
+	if err := printPreemptions(w, r.Preemptions, o); err != nil {
+		return err
+	}
 	if r.FirstPending != nil {
 		return printPendingReplica(w, "First pending replica "+r.FirstPending.Pod, r.FirstPending, o)
 	}
@@ -50,6 +53,9 @@ func printCapacity(w io.Writer, c *explain.CapacityReport, o PrintOptions) error
 		return err
 	}
 	if err := printCounts(w, c.ByZone, c.ByNode, o); err != nil {
+		return err
+	}
+	if err := printPreemptions(w, c.Preemptions, o); err != nil {
 		return err
 	}
 	if c.Next != nil {
@@ -85,6 +91,31 @@ func printCounts(w io.Writer, zones, nodes []explain.Count, o PrintOptions) erro
 	return nil
 }
 
+// printPreemptions lists the pods placed by preempting and their victims
+// (five a pod unless wide).
+func printPreemptions(w io.Writer, ps []explain.Preemption, o PrintOptions) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	limit := 5
+	if o.Wide {
+		limit = 0
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  PREEMPTING POD\tNOMINATED NODE\tNODE\tPDB VIOLATIONS\tVICTIMS")
+	for _, p := range ps {
+		victims := make([]string, len(p.Victims))
+		for i, v := range p.Victims {
+			victims[i] = v.Namespace + "/" + v.Name
+			if v.Simulated {
+				victims[i] += " (simulated)"
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", p.Pod, p.Node, orNone(p.NodeName), p.PDBViolations, abbreviate(victims, limit))
+	}
+	return tw.Flush()
+}
+
 func printPendingReplica(w io.Writer, title string, p *explain.PendingReplica, o PrintOptions) error {
 	fmt.Fprintf(w, "  %s: %s\n", title, p.Unschedulable)
 	perGroup := 5
@@ -95,7 +126,7 @@ func printPendingReplica(w io.Writer, title string, p *explain.PendingReplica, o
 		return err
 	}
 	if len(p.PreemptionCandidates) > 0 {
-		fmt.Fprintf(w, "  Preemption is not simulated: %d node(s) would fit %s after evicting lower-priority pods: %s\n",
+		fmt.Fprintf(w, "  Preemption was not simulated (--no-preemption): %d node(s) would fit %s after evicting lower-priority pods: %s\n",
 			len(p.PreemptionCandidates), p.Pod, abbreviate(p.PreemptionCandidates, perGroup))
 	}
 	return nil

@@ -112,9 +112,14 @@ type simulateFlags struct {
 	common
 	files
 	addedNodes
-	replicas    int
-	nodesNeeded bool
-	maxNodes    int
+	replicas     int
+	nodesNeeded  bool
+	maxNodes     int
+	noPreemption bool
+}
+
+func addNoPreemptionFlag(fl *pflag.FlagSet, v *bool) {
+	fl.BoolVar(v, "no-preemption", false, "leave pending the pods that fit only by preempting lower-priority pods, instead of running the profile's preemption")
 }
 
 func newSimulateCommand(out io.Writer, conn *genericclioptions.ConfigFlags) *cobra.Command {
@@ -128,7 +133,10 @@ cluster, as the scheduler's profile would: each placed replica is counted in
 the snapshot, so anti-affinity among the new replicas, topology spread and
 resource requests all apply. Prints per zone and per node how many land, how
 many stay pending and, for the first that fits nowhere, the plugins that
-reject it. Preemption is not simulated. Read-only.`,
+reject it. A replica that fits nowhere preempts as the scheduler's would:
+the profile's DefaultPreemption picks the node and the lower-priority pods
+to evict, which leave the snapshot (--no-preemption turns this off).
+Read-only.`,
 		Example: `  kubectl placement simulate -f deploy.yaml
   kubectl placement simulate -f manifests/ -R --replicas 12 -o json
   helm template my-app ./chart | kubectl placement simulate -f -`,
@@ -144,6 +152,7 @@ reject it. Preemption is not simulated. Read-only.`,
 	f.addedNodes.addFlags(fl)
 	fl.BoolVar(&f.nodesNeeded, "nodes-needed", false, "find the fewest nodes like --node-template or --like with which every replica is placed")
 	fl.IntVar(&f.maxNodes, "max-nodes", 1000, "with --nodes-needed, the most nodes to try")
+	addNoPreemptionFlag(fl, &f.noPreemption)
 	return cmd
 }
 
@@ -189,7 +198,8 @@ func runSimulate(ctx context.Context, out io.Writer, f *simulateFlags, replicasS
 	if err != nil {
 		return err
 	}
-	s, prio, err := c.openForPlacing(ctx, &f.common)
+	opts := explain.Options{NoPreemption: f.noPreemption}
+	s, prio, err := c.openForPlacing(ctx, &f.common, opts)
 	if err != nil {
 		return err
 	}
@@ -199,7 +209,7 @@ func runSimulate(ctx context.Context, out io.Writer, f *simulateFlags, replicasS
 		if err != nil {
 			return err
 		}
-		open := func(ctx context.Context) (*explain.Session, error) { return c.open(ctx, &f.common) }
+		open := func(ctx context.Context) (*explain.Session, error) { return c.openWith(ctx, &f.common, opts) }
 		answer, err := explain.FindNodesNeeded(ctx, open, ws, prio, template, f.maxNodes)
 		if err != nil {
 			return withProfileHint(err)
@@ -222,7 +232,8 @@ type capacityFlags struct {
 	common
 	files
 	addedNodes
-	max int
+	max          int
+	noPreemption bool
 }
 
 func newCapacityCommand(out io.Writer, conn *genericclioptions.ConfigFlags) *cobra.Command {
@@ -233,7 +244,9 @@ func newCapacityCommand(out io.Writer, conn *genericclioptions.ConfigFlags) *cob
 		Long: `Places copies of one pod (a Pod, or the template of a workload) one at a
 time over a snapshot of the live cluster, as the scheduler's profile would,
 until one fits nowhere or --max have been placed. Prints how many fit, per
-zone and per node, and the plugins that reject the next copy. Read-only.`,
+zone and per node, and the plugins that reject the next copy. Copies
+preempt lower-priority pods as the scheduler's would (--no-preemption
+turns this off). Read-only.`,
 		Example: `  kubectl placement capacity -f pod.yaml
   kubectl placement capacity -f deploy.yaml --max 5000 -o yaml`,
 		Args: cobra.NoArgs,
@@ -246,6 +259,7 @@ zone and per node, and the plugins that reject the next copy. Read-only.`,
 	f.files.addFlags(fl, "the pod or workload whose pods to count")
 	fl.IntVar(&f.max, "max", 1000, "stop counting at this many copies")
 	f.addedNodes.addFlags(fl)
+	addNoPreemptionFlag(fl, &f.noPreemption)
 	return cmd
 }
 
@@ -274,7 +288,7 @@ func runCapacity(ctx context.Context, out io.Writer, f *capacityFlags) error {
 	if len(ws) != 1 {
 		return fmt.Errorf("capacity counts copies of one pod; %s hold %d objects", f.filenames, len(ws))
 	}
-	s, prio, err := c.openForPlacing(ctx, &f.common)
+	s, prio, err := c.openForPlacing(ctx, &f.common, explain.Options{NoPreemption: f.noPreemption})
 	if err != nil {
 		return err
 	}
@@ -293,8 +307,8 @@ func runCapacity(ctx context.Context, out io.Writer, f *capacityFlags) error {
 
 // openForPlacing opens a session and reads the PriorityClasses that new pods
 // take their priority from.
-func (c *clusterClient) openForPlacing(ctx context.Context, f *common) (*explain.Session, *explain.Priorities, error) {
-	s, err := c.open(ctx, f)
+func (c *clusterClient) openForPlacing(ctx context.Context, f *common, o explain.Options) (*explain.Session, *explain.Priorities, error) {
+	s, err := c.openWith(ctx, f, o)
 	if err != nil {
 		return nil, nil, err
 	}
