@@ -114,7 +114,7 @@ type CapacityReport struct {
 	Next *PendingReplica `json:"next,omitempty"`
 	// Preemptions are the copies that fit only by preempting, in order.
 	Preemptions []Preemption `json:"preemptions,omitempty"`
-	Notes []string        `json:"notes,omitempty"`
+	Notes       []string     `json:"notes,omitempty"`
 }
 
 // PendingPods is every pending pod of our profiles, with what blocks it.
