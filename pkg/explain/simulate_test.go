@@ -425,3 +425,21 @@ func TestSimulateWithoutNodes(t *testing.T) {
 		t.Errorf("placed %d, pending %d, first pending %+v", w.Placed, w.Pending, w.FirstPending)
 	}
 }
+
+// TestCapacityPreemption: copies of a pod count the ones that fit by
+// preempting, and the next copy says why preemption does not help it.
+func TestCapacityPreemption(t *testing.T) {
+	s, prio := session(t, preemptionCluster()...)
+	c, err := s.Capacity(context.Background(), readWorkloads(t, urgent("high"), "default")[0], 100, prio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Fits != 1 || len(c.Preemptions) != 1 || c.Preemptions[0].Node != "node-a1" || c.Next == nil {
+		t.Fatalf("fits %d, preemptions %+v, next %+v; want one copy on node-a1 by preempting, then none", c.Fits, c.Preemptions, c.Next)
+	}
+	// node-a1 holds only the first copy now; elsewhere the hog's CPU is not
+	// enough beside the kept pod.
+	if want := "preemption: 0/6 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling, 4 Insufficient cpu."; !strings.HasSuffix(c.Next.Unschedulable, want) {
+		t.Errorf("next: %q, want it to end with %q", c.Next.Unschedulable, want)
+	}
+}
