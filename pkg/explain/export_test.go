@@ -12,7 +12,7 @@ func StartedInformers(ctx context.Context, o Options) ([]reflect.Type, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.sync(ctx, 0); err != nil {
+	if err := c.sync(ctx, 0, nil); err != nil {
 		return nil, err
 	}
 	var types []reflect.Type

@@ -37,6 +37,10 @@ type Options struct {
 	Profile string
 	// SyncTimeout bounds listing the cluster; 0 means one minute.
 	SyncTimeout time.Duration
+	// Progress, when set, is told every ProgressEvery how listing goes, from
+	// ProgressEvery on, and once more when it is done if it was told before:
+	// a quick listing says nothing.
+	Progress func(SyncProgress)
 	// Drift builds what Session.Drift needs: a one-plugin profile per
 	// placement plugin of each profile, and upstream's default profile when
 	// the configuration has no default-scheduler.
@@ -94,7 +98,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		stop()
 		return nil, err
 	}
-	if err := c.sync(ctx, o.SyncTimeout); err != nil {
+	if err := c.sync(ctx, o.SyncTimeout, o.Progress); err != nil {
 		stop()
 		return nil, err
 	}
@@ -164,7 +168,7 @@ func newCluster(ctx context.Context, o Options, profiles []config.KubeSchedulerP
 
 // sync lists everything the profile's plugins watch into the scheduler's
 // cache, then stops watching: explain answers for one moment.
-func (c *cluster) sync(ctx context.Context, timeout time.Duration) error {
+func (c *cluster) sync(ctx context.Context, timeout time.Duration, progress func(SyncProgress)) error {
 	if timeout == 0 {
 		timeout = time.Minute
 	}
@@ -175,29 +179,83 @@ func (c *cluster) sync(ctx context.Context, timeout time.Duration) error {
 	if c.dynamic != nil {
 		c.dynamic.Start(informerCtx.Done())
 	}
+	defer c.watchProgress(progress)()
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var missing []string
-	for typ, ok := range c.factory.WaitForCacheSync(waitCtx.Done()) {
-		if !ok {
-			missing = append(missing, typ.String())
-		}
-	}
-	if c.dynamic != nil {
-		for gvr, ok := range c.dynamic.WaitForCacheSync(waitCtx.Done()) {
-			if !ok {
-				missing = append(missing, gvr.String())
-			}
-		}
-	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
+	if missing := c.unsynced(waitCtx); len(missing) > 0 {
 		return &SyncTimeoutError{Timeout: timeout, Missing: missing}
 	}
 	if err := c.sched.WaitForHandlersSync(waitCtx); err != nil {
 		return fmt.Errorf("filling the scheduler cache: %w", err)
 	}
 	return nil
+}
+
+// unsynced waits until every informer has listed or ctx is done, and names
+// those that have not, sorted. With ctx done already it does not wait.
+func (c *cluster) unsynced(ctx context.Context) []string {
+	var missing []string
+	for typ, ok := range c.factory.WaitForCacheSyncWithContext(ctx).Synced {
+		if !ok {
+			missing = append(missing, typ.String())
+		}
+	}
+	if c.dynamic != nil {
+		for gvr, ok := range c.dynamic.WaitForCacheSync(ctx.Done()) {
+			if !ok {
+				missing = append(missing, gvr.String())
+			}
+		}
+	}
+	sort.Strings(missing)
+	return missing
+}
+
+// ProgressEvery is how often Options.Progress hears how listing goes.
+const ProgressEvery = 2 * time.Second
+
+// SyncProgress is how far listing the cluster has come.
+type SyncProgress struct {
+	Elapsed time.Duration
+	// Waiting names the resources not listed yet (as SyncTimeoutError
+	// does); empty once all are, while the scheduler's cache is filled.
+	Waiting []string
+	// Done is set on the last report, when listing has finished.
+	Done bool
+}
+
+// watchProgress reports to progress while listing runs (see
+// Options.Progress); the function it returns ends the reports.
+func (c *cluster) watchProgress(progress func(SyncProgress)) (done func()) {
+	if progress == nil {
+		return func() {}
+	}
+	start := time.Now()
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	reported := false
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(ProgressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				now, cancel := context.WithCancel(context.Background())
+				cancel()
+				progress(SyncProgress{Elapsed: time.Since(start), Waiting: c.unsynced(now)})
+				reported = true
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-stopped
+		if reported {
+			progress(SyncProgress{Elapsed: time.Since(start), Done: true})
+		}
+	}
 }
 
 func (c *cluster) shutdown(stop context.CancelFunc) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -31,6 +32,8 @@ type common struct {
 	output, profile    string
 	config, deployment string
 	timeout            time.Duration
+	// progress gets the listing's progress line (standard error).
+	progress io.Writer
 }
 
 func (c *common) addFlags(fl *pflag.FlagSet) {
@@ -117,7 +120,13 @@ func connect(conn *genericclioptions.ConfigFlags) (*clusterClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := kubernetes.NewForConfig(restConfig)
+	// Built-in types in protobuf, as kubectl asks for them: smaller and
+	// quicker to decode than JSON when listing 150,000 pods. The dynamic
+	// client reads JSON only.
+	typed := rest.CopyConfig(restConfig)
+	typed.ContentType = runtime.ContentTypeProtobuf
+	typed.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	cs, err := kubernetes.NewForConfig(typed)
 	if err != nil {
 		return nil, err
 	}
@@ -152,8 +161,27 @@ func (c *clusterClient) openWith(ctx context.Context, f *common, o explain.Optio
 		return nil, c.reachable(err)
 	}
 	o.Client, o.Dynamic, o.Config, o.Profile, o.SyncTimeout = c.cs, c.dyn, cfg, f.profile, f.timeout
+	if f.progress != nil {
+		o.Progress = printProgress(f.progress)
+	}
 	s, err := explain.Open(ctx, o)
 	return s, withProfileHint(err)
+}
+
+// printProgress writes a line for each report of a slow listing, as
+// kubectl's long operations do on standard error.
+func printProgress(w io.Writer) func(explain.SyncProgress) {
+	return func(p explain.SyncProgress) {
+		elapsed := p.Elapsed.Round(100 * time.Millisecond)
+		switch {
+		case p.Done:
+			fmt.Fprintf(w, "Listed the cluster in %v.\n", elapsed)
+		case len(p.Waiting) > 0:
+			fmt.Fprintf(w, "Listing the cluster (%v): waiting for %s\n", elapsed, strings.Join(p.Waiting, ", "))
+		default:
+			fmt.Fprintf(w, "Listing the cluster (%v): filling the scheduler cache\n", elapsed)
+		}
+	}
 }
 
 // withProfileHint tells how to choose a profile when the pod's is missing.

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/kube-placement/placement-scheduler/pkg/explain"
 	"github.com/kube-placement/placement-scheduler/pkg/version"
 )
 
@@ -180,5 +182,23 @@ func TestSimulateNeedsFiles(t *testing.T) {
 	cmd.SetErr(&bytes.Buffer{})
 	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "-f FILE") {
 		t.Errorf("err = %v, want one naming -f", err)
+	}
+}
+
+func TestPrintProgress(t *testing.T) {
+	tests := []struct {
+		report explain.SyncProgress
+		want   string
+	}{
+		{explain.SyncProgress{Elapsed: 2040 * time.Millisecond, Waiting: []string{"*v1.Node", "*v1.Pod"}}, "Listing the cluster (2s): waiting for *v1.Node, *v1.Pod\n"},
+		{explain.SyncProgress{Elapsed: 4 * time.Second}, "Listing the cluster (4s): filling the scheduler cache\n"},
+		{explain.SyncProgress{Elapsed: 5170 * time.Millisecond, Done: true}, "Listed the cluster in 5.2s.\n"},
+	}
+	for _, tc := range tests {
+		var out bytes.Buffer
+		printProgress(&out)(tc.report)
+		if out.String() != tc.want {
+			t.Errorf("%+v printed %q, want %q", tc.report, out.String(), tc.want)
+		}
 	}
 }

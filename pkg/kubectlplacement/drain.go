@@ -37,6 +37,7 @@ Read-only: needs the placement-scheduler-explain ClusterRole.`,
 		Example: `  kubectl placement drain node-a1 node-a2
   kubectl placement drain -l topology.kubernetes.io/zone=zone-a -o wide`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.progress = cmd.ErrOrStderr()
 			return withRoleHint(runDrain(cmd.Context(), out, &f, args))
 		},
 	}

@@ -56,6 +56,7 @@ needs create pods/eviction (the optional placement-scheduler-evict role).`,
   kubectl placement drift -n shop --evict --dry-run=none --max-evictions 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.progress = cmd.ErrOrStderr()
 			return withRoleHint(runDrift(cmd.Context(), out, &f))
 		},
 	}

@@ -42,6 +42,7 @@ Read-only: needs the placement-scheduler-explain ClusterRole.`,
   kubectl placement explain --all-pending -A`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.progress = cmd.ErrOrStderr()
 			return withRoleHint(runExplain(cmd.Context(), out, &f, args))
 		},
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {

@@ -142,6 +142,7 @@ Read-only.`,
   helm template my-app ./chart | kubectl placement simulate -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.progress = cmd.ErrOrStderr()
 			return withRoleHint(runSimulate(cmd.Context(), out, &f, cmd.Flags().Changed("replicas")))
 		},
 	}
@@ -251,6 +252,7 @@ turns this off). Read-only.`,
   kubectl placement capacity -f deploy.yaml --max 5000 -o yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.progress = cmd.ErrOrStderr()
 			return withRoleHint(runCapacity(cmd.Context(), out, &f))
 		},
 	}
