@@ -203,6 +203,11 @@ func measure(ctx context.Context, o options) (*report, error) {
 			return nil, err
 		}
 	}
+	if o.serve {
+		logger.Info("Serving; interrupt to stop", "kubeconfig", kubeconfig, "config", config)
+		<-ctx.Done()
+		return r, nil
+	}
 	cmds := commands(s, o.out)
 	r.rows = make([]row, len(cmds))
 	for round := range o.rounds {

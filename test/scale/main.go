@@ -24,6 +24,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 3, "times each command runs; the report gives medians")
 	flag.StringVar(&o.out, "out", "_output/scale", "directory for the report (scale.md) and each command's output")
 	flag.StringVar(&o.report, "report", "", "also write the Markdown report here (e.g. docs/scale.md)")
+	flag.BoolVar(&o.serve, "serve", false, "fill the cluster, write OUT/admin.kubeconfig and serve it until interrupted, measuring nothing (to profile by hand)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -39,6 +40,7 @@ type options struct {
 	nodes, podsPerNode int
 	rounds             int
 	out, report        string
+	serve              bool
 }
 
 func run(ctx context.Context, o options) error {
