@@ -34,11 +34,15 @@ func main() {
 	defer stop()
 	root := kubectlplacement.NewCommand(os.Stdout)
 	root.PersistentFlags().AddGoFlag(fs.Lookup("v"))
-	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+	var prof profiling
+	prof.addFlags(root.PersistentFlags())
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if cmd.Flags().Changed("v") {
 			_ = fs.Set("logtostderr", "true")
 		}
+		return prof.start()
 	}
+	root.PersistentPostRunE = func(*cobra.Command, []string) error { return prof.stop() }
 	root.SilenceUsage = true
 	root.SilenceErrors = true
 	if err := root.ExecuteContext(ctx); err != nil {

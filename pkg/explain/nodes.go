@@ -75,6 +75,7 @@ func (s *Session) AddNodes(ctx context.Context, template *v1.Node, n int) ([]str
 			return nil, fmt.Errorf("adding node %s: the cluster has a node of that name", node.Name)
 		}
 		s.c.sched.Cache.AddNode(logger, node)
+		s.recordAddedNode(logger, node)
 		names = append(names, node.Name)
 	}
 	return names, nil
@@ -100,25 +101,19 @@ type NodesNeeded struct {
 
 // FindNodesNeeded searches the smallest number of template nodes, up to
 // limit, with which every replica of the workloads is placed. Each trial
-// simulates over a fresh session from open (a simulation changes its
-// session). More nodes never leave more replicas pending for the
-// constraints simulate models, so the search doubles until a number works
-// and then bisects.
-func FindNodesNeeded(ctx context.Context, open func(context.Context) (*Session, error), workloads []*workload.Workload, prio *Priorities, template *v1.Node, limit int) (*NodesNeeded, error) {
+// adds the nodes and simulates over s, and is rolled back after (Mark,
+// Rollback): the cluster is listed once. More nodes never leave more
+// replicas pending for the constraints simulate models, so the search
+// doubles until a number works and then bisects.
+func FindNodesNeeded(ctx context.Context, s *Session, workloads []*workload.Workload, prio *Priorities, template *v1.Node, limit int) (*NodesNeeded, error) {
 	if limit < 0 || limit > MaxAddedNodes {
 		return nil, fmt.Errorf("at most %d nodes: want 0 to %d", limit, MaxAddedNodes)
 	}
-	answer := &NodesNeeded{TypeMeta: typeMeta("NodesNeeded"), Template: template.Name, Max: limit, Needed: -1}
+	answer := &NodesNeeded{TypeMeta: typeMeta("NodesNeeded"), Template: template.Name, Max: limit, Needed: -1, Nodes: s.Nodes()}
 	trial := func(n int) (*Simulation, bool, error) {
 		answer.Trials++
-		s, err := open(ctx)
-		if err != nil {
-			return nil, false, err
-		}
-		defer s.Close()
-		if answer.Trials == 1 {
-			answer.Nodes = s.Nodes()
-		}
+		s.Mark()
+		defer s.Rollback()
 		added, err := s.AddNodes(ctx, template, n)
 		if err != nil {
 			return nil, false, err

@@ -98,12 +98,16 @@ func TestAddNodes(t *testing.T) {
 // that does not exist, and the simulation says why.
 func TestFindNodesNeeded(t *testing.T) {
 	open, template := nodesNeededCluster(t)
+	s, err := open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	prio, err := explain.ListPriorities(context.Background(), fake.NewClientset())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ws := readWorkloads(t, deployment("spread", 8, hostnameAntiAffinity), "default")
-	got, err := explain.FindNodesNeeded(context.Background(), open, ws, prio, template, 100)
+	got, err := explain.FindNodesNeeded(context.Background(), s, ws, prio, template, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +120,7 @@ func TestFindNodesNeeded(t *testing.T) {
 	}
 
 	selector := "      nodeSelector: {disktype: hdd}\n"
-	none, err := explain.FindNodesNeeded(context.Background(), open, readWorkloads(t, deployment("hdd", 2, selector), "default"), prio, template, 8)
+	none, err := explain.FindNodesNeeded(context.Background(), s, readWorkloads(t, deployment("hdd", 2, selector), "default"), prio, template, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +128,48 @@ func TestFindNodesNeeded(t *testing.T) {
 	if none.Needed != -1 || none.Max != 8 || first == nil || !strings.Contains(first.Unschedulable, "didn't match Pod's node affinity/selector") {
 		t.Errorf("needed %d, max %d, first pending %+v; want none with the selector named", none.Needed, none.Max, first)
 	}
-	if _, err := explain.FindNodesNeeded(context.Background(), open, ws, prio, template, explain.MaxAddedNodes+1); err == nil {
+	if _, err := explain.FindNodesNeeded(context.Background(), s, ws, prio, template, explain.MaxAddedNodes+1); err == nil {
 		t.Error("a limit above the most nodes was taken")
+	}
+}
+
+// TestRollback: after Mark, adding nodes and simulating (placing, and
+// preempting both cluster pods and simulated ones), Rollback leaves the
+// session answering as a fresh one does.
+func TestRollback(t *testing.T) {
+	s, prio := session(t, preemptionCluster()...)
+	filler := strings.Replace(deployment("filler", 1, "      nodeName: node-a1\n"), "cpu: 100m", "cpu: 900m", 1)
+	ws := readWorkloads(t, filler+"---\n"+urgent("high")+"---\n"+deployment("spread", 8, hostnameAntiAffinity), "default")
+	s.Mark()
+	marked, err := s.Simulate(context.Background(), ws[:2], prio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(marked.Workloads[1].Preemptions) != 1 {
+		t.Fatalf("preemptions %+v, want the urgent pod to preempt", marked.Workloads[1].Preemptions)
+	}
+	if _, err := s.AddNodes(context.Background(), fixtures.Nodes()[0], 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Simulate(context.Background(), ws[2:], prio); err != nil {
+		t.Fatal(err)
+	}
+	s.Rollback()
+	if s.Nodes() != 6 {
+		t.Errorf("%d nodes after rollback, want 6", s.Nodes())
+	}
+	// Only the first two workloads' answer does not depend on random picks.
+	ws = ws[:2]
+	again, err := s.Simulate(context.Background(), ws, prio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, freshPrio := session(t, preemptionCluster()...)
+	want, err := fresh.Simulate(context.Background(), ws, freshPrio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(answerJSON(t, again)), string(answerJSON(t, want)); got != want {
+		t.Errorf("after rollback:\n%s\nfresh session:\n%s", got, want)
 	}
 }

@@ -59,6 +59,7 @@ func (s *Session) cycle(ctx context.Context, f framework.Framework, pod *v1.Pod)
 		_ = cache.ForgetPod(logger, assumed)
 		return "", state, fmt.Errorf("reserving %s for %s/%s: %w", node, pod.Namespace, pod.Name, st.AsError())
 	}
+	s.recordAssumed(ctx, f, state, assumed)
 	return node, state, nil
 }
 

@@ -161,6 +161,7 @@ func (s *Session) removeVictims(ctx context.Context, pod *v1.Pod, best preemptio
 		if err := cache.RemovePod(logger, v); err != nil {
 			return nil, fmt.Errorf("taking victim %s/%s out of the snapshot: %w", v.Namespace, v.Name, err)
 		}
+		s.recordRemoved(logger, v, simulated)
 		p.Victims = append(p.Victims, Victim{Namespace: v.Namespace, Name: v.Name, Priority: podPriority(v), Simulated: simulated})
 	}
 	return p, nil

@@ -71,6 +71,9 @@ type Session struct {
 	// preemption, built when first needed (nil for a profile without).
 	noPreemption bool
 	evaluators   map[string]*preemption.Evaluator
+	// undo reverses, newest first, what AddNodes and Simulate changed in
+	// the cache since Mark; nil when not marked.
+	undo []func()
 }
 
 // Open lists the cluster into a new scheduler cache and stops watching: the

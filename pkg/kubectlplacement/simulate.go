@@ -210,8 +210,7 @@ func runSimulate(ctx context.Context, out io.Writer, f *simulateFlags, replicasS
 		if err != nil {
 			return err
 		}
-		open := func(ctx context.Context) (*explain.Session, error) { return c.openWith(ctx, &f.common, opts) }
-		answer, err := explain.FindNodesNeeded(ctx, open, ws, prio, template, f.maxNodes)
+		answer, err := explain.FindNodesNeeded(ctx, s, ws, prio, template, f.maxNodes)
 		if err != nil {
 			return withProfileHint(err)
 		}
