@@ -9,47 +9,45 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// profiling is kubectl's --profile and --profile-output: a CPU profile of
-// the command's run, or the heap as it ends.
+// profiling writes pprof profiles of a run, as `go test` names the flags
+// (kubectl's --profile is taken: here it names the scheduler profile).
 type profiling struct {
-	name, output string
-	file         *os.File
+	cpu, mem string
+	cpuFile  *os.File
 }
 
 func (p *profiling) addFlags(fl *pflag.FlagSet) {
-	fl.StringVar(&p.name, "profile", "none", "name of the profile to capture: none, cpu, heap")
-	fl.StringVar(&p.output, "profile-output", "profile.pprof", "name of the file to write the profile to")
+	fl.StringVar(&p.cpu, "cpuprofile", "", "write a CPU profile of the run to this file")
+	fl.StringVar(&p.mem, "memprofile", "", "write the heap profile at the end of the run to this file")
 }
 
 func (p *profiling) start() error {
-	switch p.name {
-	case "none", "heap":
+	if p.cpu == "" {
 		return nil
-	case "cpu":
-		f, err := os.Create(p.output)
-		if err != nil {
-			return fmt.Errorf("--profile-output: %w", err)
-		}
-		p.file = f
-		return pprof.StartCPUProfile(f)
-	default:
-		return fmt.Errorf("--profile %q: want none, cpu or heap", p.name)
 	}
+	f, err := os.Create(p.cpu)
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	p.cpuFile = f
+	return pprof.StartCPUProfile(f)
 }
 
 func (p *profiling) stop() error {
-	switch p.name {
-	case "cpu":
+	if p.cpuFile != nil {
 		pprof.StopCPUProfile()
-		return p.file.Close()
-	case "heap":
-		f, err := os.Create(p.output)
-		if err != nil {
-			return fmt.Errorf("--profile-output: %w", err)
+		if err := p.cpuFile.Close(); err != nil {
+			return err
 		}
-		defer f.Close()
-		runtime.GC()
-		return pprof.Lookup("heap").WriteTo(f, 0)
 	}
-	return nil
+	if p.mem == "" {
+		return nil
+	}
+	f, err := os.Create(p.mem)
+	if err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	defer f.Close()
+	runtime.GC()
+	return pprof.Lookup("heap").WriteTo(f, 0)
 }

@@ -63,13 +63,13 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "Every command against the in-process API server (etcd and kube-apiserver in the\n")
 	fmt.Fprintf(&b, "harness's process, on the same %d cores) holding %d nodes in %d zones and %d bound pods\n", runtime.NumCPU(), r.shape.nodes, zones, pods)
 	fmt.Fprintf(&b, "in %d namespaces (plus %d pending), each command a separate process of the built binary;\n", r.shape.namespaces, pendingPods)
-	fmt.Fprintf(&b, "medians of %d rounds (min–max), CPU time of the command's process, peak memory its maximum\n", r.rounds)
+	fmt.Fprintf(&b, "medians of up to %d runs (min–max), CPU time of the command's process, peak memory its maximum\n", r.rounds)
 	fmt.Fprintf(&b, "resident set. Filling the cluster took %s. Produced by `make scale` (test/scale).\n\n", seconds(r.populate))
-	fmt.Fprintf(&b, "| command | wall time | CPU time | peak memory |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| command | runs | wall time | CPU time | peak memory |\n|---|---|---|---|---|\n")
 	for _, row := range r.rows {
 		w, c, m := row.walls(), row.cpus(), row.rss()
-		fmt.Fprintf(&b, "| `%s` — %s | %s (%s–%s) | %s | %s (max %s) |\n",
-			strings.Join(row.command.args[:1], " "), row.command.name,
+		fmt.Fprintf(&b, "| `%s` — %s | %d | %s (%s–%s) | %s | %s (max %s) |\n",
+			strings.Join(row.command.args[:1], " "), row.command.name, len(row.samples),
 			seconds(median(w)), seconds(slices.Min(w)), seconds(slices.Max(w)),
 			seconds(median(c)), mib(median(m)), mib(slices.Max(m)))
 	}

@@ -45,7 +45,7 @@ func TestScaleSmall(t *testing.T) {
 	if !strings.Contains(string(drift), "maintenance") || !strings.Contains(string(drift), nodeName(10)) {
 		t.Errorf("drift -A printed:\n%s\nwant the pods on the tainted %s", drift, nodeName(10))
 	}
-	if md := r.markdown(); !strings.Contains(md, "| `drift` — drift -A |") {
+	if md := r.markdown(); !strings.Contains(md, "| `drift` — drift -A | 1 |") {
 		t.Errorf("report lacks the drift row:\n%s", md)
 	}
 }
