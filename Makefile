@@ -23,7 +23,7 @@ LDFLAGS   := -X github.com/kube-placement/placement-scheduler/pkg/version.Versio
 # coordinator can report a spurious "context deadline exceeded" when a
 # duration runs out (go.dev/issue/75804).
 FUZZTIME  ?= 3000x
-PKGS      := ./pkg/... ./cmd/... ./internal/... ./manifests/... ./hack/... ./test/bench/... ./test/soak/...
+PKGS      := ./pkg/... ./cmd/... ./internal/... ./manifests/... ./hack/... ./test/bench/... ./test/soak/... ./test/scale/...
 
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # The linter runs from the module proxy at a pinned version, outside go.mod;
@@ -38,7 +38,7 @@ ROUNDS    ?= 1
 PERFRUN   ?= BenchmarkPerfSchedulingPlacement
 PERFFLAGS  = -vet=off -run '^$$' -bench '$(PERFRUN)' -benchtime 1x -timeout 180m
 
-.PHONY: faults soak image-oci help all build scheduler kubectl-plugin run test unit race integration fuzz lint fmt image dist clean bench perf perf-full perf-scale perf-scale-cpu perf-smoke
+.PHONY: faults soak scale image-oci help all build scheduler kubectl-plugin run test unit race integration fuzz lint fmt image dist clean bench perf perf-full perf-scale perf-scale-cpu perf-smoke
 
 all: build
 
@@ -188,6 +188,13 @@ faults: ## the fault tests alone (TestFault*: apiserver restart, relist, partiti
 soak: scheduler ## the built scheduler for SOAK (2h) under churn and faults; report in _output/soak/soak.md
 	@rm -rf _output/soak && mkdir -p _output/soak
 	$(GO) run ./test/soak -scheduler $(BIN)/placement-scheduler -duration $(SOAK) -out _output/soak $(SOAKFLAGS)
+
+# By hand: every kubectl placement command against 5,000 nodes and 150,000
+# pods (about 45 minutes: 6 to fill the cluster, 12 for one drift -A);
+# SCALEFLAGS adds test/scale's flags (-report docs/scale.md publishes it).
+scale: kubectl-plugin ## kubectl placement at 5,000 nodes / 150,000 pods: wall time, CPU, peak memory; report in _output/scale/scale.md
+	@rm -rf _output/scale && mkdir -p _output/scale
+	$(GO) run ./test/scale -kubectl-placement $(BIN)/kubectl-placement -out _output/scale $(SCALEFLAGS)
 
 clean: ## remove bin/ and _output/ (build and benchmark output)
 	rm -rf $(BIN) _output

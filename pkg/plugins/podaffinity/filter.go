@@ -135,7 +135,7 @@ func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *
 	key := counting.IdentityKey("existing-anti", s.pod, s.nsLabels, sel.RequiredAntiLabels, sel.RequiredAntiNamespaces)
 	// The anti-affinity counts are also read per node (see total): Filter
 	// then looks at no label of the node.
-	existingAnti, totals, err := pl.ask(ctx, cs, key, antiNodes, counting.ExistingAntiAffinity(s.pod, s.nsLabels), counting.ByDomain|counting.ByNode)
+	existingAnti, totals, err := pl.ask(ctx, cs, key, antiNodes, counting.ExistingAntiAffinity(s.pod, s.nsLabels, pl.index.Demands()), counting.ByDomain|counting.ByNode)
 	if err != nil {
 		return err
 	}

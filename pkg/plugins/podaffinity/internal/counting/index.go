@@ -64,7 +64,13 @@ type Index struct {
 	seen, seenBefore map[string]struct{}
 	// entries is the views' entries, summed.
 	entries int
+	// demands lets ExistingAntiAffinity skip nodes (demands.go).
+	demands Demands
 }
+
+// Demands is what ExistingAntiAffinity rules over this index's snapshots
+// use to skip nodes whose terms cannot match.
+func (x *Index) Demands() *Demands { return &x.demands }
 
 // NewIndex returns an empty index whose counting runs on p, under
 // operation (the plugin's name) in the parallelizer's metrics.
@@ -101,6 +107,7 @@ func (x *Index) Scan(all []fwk.NodeInfo) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.feed.update(all)
+	x.demands.prune(len(all))
 }
 
 // Query answers the query named by key: the sum of the shares rule count

@@ -29,9 +29,15 @@ func (c Rule) node(ni fwk.NodeInfo, out []share) []share {
 
 // ExistingAntiAffinity counts one per required anti-affinity term of a pod on the
 // node that the incoming pod (namespace, labels, namespace labels) matches.
-func ExistingAntiAffinity(pod *v1.Pod, nsLabels labels.Set) Rule {
+// With d, nodes whose terms cannot match the pod are skipped (demands.go).
+func ExistingAntiAffinity(pod *v1.Pod, nsLabels labels.Set, d *Demands) Rule {
 	return Rule{
-		pods: fwk.NodeInfo.GetPodsWithRequiredAntiAffinity,
+		pods: func(ni fwk.NodeInfo) []fwk.PodInfo {
+			if d != nil && !d.mayMatch(ni, pod.Labels) {
+				return nil
+			}
+			return ni.GetPodsWithRequiredAntiAffinity()
+		},
 		pod: func(p fwk.PodInfo, node *v1.Node, out []share) []share {
 			for _, t := range p.GetRequiredAntiAffinityTerms() {
 				if t.Matches(pod, nsLabels) {
