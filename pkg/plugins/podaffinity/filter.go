@@ -133,9 +133,15 @@ func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *
 		return err
 	}
 	key := counting.IdentityKey("existing-anti", s.pod, s.nsLabels, sel.RequiredAntiLabels, sel.RequiredAntiNamespaces)
+	// The skips are kept by NodeInfo generation, which a pod group's cycle
+	// keeps through its assumptions (see ask): count there without them.
+	skips := pl.index.Skips()
+	if cs.IsPodGroupSchedulingCycle() {
+		skips = nil
+	}
 	// The anti-affinity counts are also read per node (see total): Filter
 	// then looks at no label of the node.
-	existingAnti, totals, err := pl.ask(ctx, cs, key, antiNodes, counting.ExistingAntiAffinity(s.pod, s.nsLabels, pl.index.Demands()), counting.ByDomain|counting.ByNode)
+	existingAnti, totals, err := pl.ask(ctx, cs, key, antiNodes, counting.ExistingAntiAffinity(s.pod, s.nsLabels, skips), counting.ByDomain|counting.ByNode)
 	if err != nil {
 		return err
 	}
@@ -152,7 +158,7 @@ func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *
 		if len(s.affinity) == 1 {
 			f |= counting.ByNode
 		}
-		sums, totals, err := pl.ask(ctx, cs, key, nodes, counting.Affinity(s.affinity), f)
+		sums, totals, err := pl.ask(ctx, cs, key, nodes, counting.Affinity(s.affinity, skips), f)
 		if err != nil {
 			return err
 		}
@@ -163,7 +169,7 @@ func (pl *PodAffinity) countExisting(ctx context.Context, cs fwk.CycleState, s *
 		if err != nil {
 			return fmt.Errorf("%s: %w", Name, err)
 		}
-		sums, totals, err := pl.ask(ctx, cs, key, nodes, counting.AntiAffinity(s.antiAffinity), counting.ByDomain|counting.ByNode)
+		sums, totals, err := pl.ask(ctx, cs, key, nodes, counting.AntiAffinity(s.antiAffinity, skips), counting.ByDomain|counting.ByNode)
 		if err != nil {
 			return err
 		}

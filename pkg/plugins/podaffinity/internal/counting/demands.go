@@ -19,15 +19,17 @@ import (
 // anti-affinity on its own label, every app's first pod (and `kubectl
 // placement drift`, which judges app after app) met every term of every
 // other app. The skip is exact: it drops only nodes whose terms cannot
-// match, so the shares are the same.
+// match, so the shares are the same. The same holds the other way for the
+// incoming pod's own terms (Affinity, AntiAffinity): a term can match a pod
+// on a node only if some pod there carries one of its demanded pairs, and
+// counting a new pod's terms otherwise walked every pod in the cluster.
 
 // labelPair is one label a selector requires.
 type labelPair struct{ key, value string }
 
-// demands are what the required anti-affinity terms on one node, at one
-// generation, ask of an incoming pod.
+// demands are what the required anti-affinity terms on one node ask of an
+// incoming pod.
 type demands struct {
-	generation int64
 	// open: some term demands no label pair, so any pod may match it.
 	open bool
 	// pairs holds each term's demanded pairs: a pod with none of them
@@ -35,17 +37,70 @@ type demands struct {
 	pairs map[labelPair]struct{}
 }
 
-// Demands caches each node's demands by NodeInfo generation (which the
-// scheduler cache never reuses), for the counting workers to share.
-type Demands struct {
-	nodes sync.Map // node name → *demands
-	size  atomic.Int64
+// nodeCache keeps one value per node, computed from the NodeInfo and kept
+// while its generation (which the scheduler cache never reuses) stays, for
+// the counting workers to share.
+type nodeCache[T any] struct {
+	nodes   sync.Map // node name → *cached[T]
+	size    atomic.Int64
+	compute func(fwk.NodeInfo) T
 }
 
-// mayMatch says whether a required anti-affinity term of a pod on ni can
-// match a pod with these labels; false means none can.
-func (d *Demands) mayMatch(ni fwk.NodeInfo, podLabels map[string]string) bool {
-	dm := d.of(ni)
+type cached[T any] struct {
+	generation int64
+	value      T
+}
+
+func (c *nodeCache[T]) of(ni fwk.NodeInfo, name string) T {
+	if v, ok := c.nodes.Load(name); ok {
+		if e := v.(*cached[T]); e.generation == ni.GetGeneration() {
+			return e.value
+		}
+	}
+	e := &cached[T]{generation: ni.GetGeneration(), value: c.compute(ni)}
+	if _, loaded := c.nodes.Swap(name, e); !loaded {
+		c.size.Add(1)
+	}
+	return e.value
+}
+
+// prune forgets every node when the cache holds far more than the cluster
+// has, so nodes that left do not accumulate.
+func (c *nodeCache[T]) prune(nodes int) {
+	if c.size.Load() > 2*int64(nodes)+64 {
+		c.nodes.Clear()
+		c.size.Store(0)
+	}
+}
+
+// Skips lets the counting rules pass over nodes where no pod can count
+// (demands.go): per node, what its pods' required anti-affinity terms
+// demand of an incoming pod, and the label pairs its pods carry.
+type Skips struct {
+	demands  nodeCache[demands]
+	supplies nodeCache[map[labelPair]struct{}]
+}
+
+func newSkips() *Skips {
+	s := &Skips{}
+	s.demands.compute = nodeDemands
+	s.supplies.compute = nodeSupplies
+	return s
+}
+
+func (s *Skips) prune(nodes int) {
+	s.demands.prune(nodes)
+	s.supplies.prune(nodes)
+}
+
+// antiMayMatch says whether a required anti-affinity term of a pod on ni
+// can match a pod with these labels; false means none can.
+func (s *Skips) antiMayMatch(ni fwk.NodeInfo, podLabels map[string]string) bool {
+	node := ni.Node()
+	if node == nil {
+		return true
+	}
+	dm := s.demands.of(ni, node.Name)
 	if dm.open {
 		return true
 	}
@@ -57,42 +112,67 @@ func (d *Demands) mayMatch(ni fwk.NodeInfo, podLabels map[string]string) bool {
 	return false
 }
 
-func (d *Demands) of(ni fwk.NodeInfo) *demands {
+// mayMatch says whether a pod on ni can match term, whose demanded pairs
+// are want (open: it demands none).
+func (s *Skips) mayMatch(ni fwk.NodeInfo, want termDemand) bool {
+	if want.open {
+		return true
+	}
 	node := ni.Node()
 	if node == nil {
-		return &demands{open: true}
+		return true
 	}
-	if v, ok := d.nodes.Load(node.Name); ok {
-		if dm := v.(*demands); dm.generation == ni.GetGeneration() {
-			return dm
+	carried := s.supplies.of(ni, node.Name)
+	for _, p := range want.pairs {
+		if _, ok := carried[p]; ok {
+			return true
 		}
 	}
-	dm := nodeDemands(ni)
-	if _, loaded := d.nodes.Swap(node.Name, dm); !loaded {
-		d.size.Add(1)
-	}
-	return dm
+	return false
 }
 
-// prune forgets every node when the cache holds far more than the cluster
-// has, so nodes that left do not accumulate.
-func (d *Demands) prune(nodes int) {
-	if d.size.Load() > 2*int64(nodes)+64 {
-		d.nodes.Clear()
-		d.size.Store(0)
-	}
+// termDemand is what one term demands of the pods it matches.
+type termDemand struct {
+	open  bool
+	pairs []labelPair
 }
 
-func nodeDemands(ni fwk.NodeInfo) *demands {
-	dm := &demands{generation: ni.GetGeneration(), pairs: map[labelPair]struct{}{}}
+func termDemands(terms []fwk.AffinityTerm) []termDemand {
+	out := make([]termDemand, len(terms))
+	for i, t := range terms {
+		pairs := map[labelPair]struct{}{}
+		if !addDemand(pairs, t.Selector) {
+			out[i].open = true
+			continue
+		}
+		for p := range pairs {
+			out[i].pairs = append(out[i].pairs, p)
+		}
+	}
+	return out
+}
+
+func nodeDemands(ni fwk.NodeInfo) demands {
+	dm := demands{pairs: map[labelPair]struct{}{}}
 	for _, p := range ni.GetPodsWithRequiredAntiAffinity() {
 		for _, t := range p.GetRequiredAntiAffinityTerms() {
 			if !addDemand(dm.pairs, t.Selector) {
-				return &demands{generation: dm.generation, open: true}
+				return demands{open: true}
 			}
 		}
 	}
 	return dm
+}
+
+// nodeSupplies is every label pair a pod on the node carries.
+func nodeSupplies(ni fwk.NodeInfo) map[labelPair]struct{} {
+	pairs := map[labelPair]struct{}{}
+	for _, p := range ni.GetPods() {
+		for k, v := range p.GetPod().Labels {
+			pairs[labelPair{k, v}] = struct{}{}
+		}
+	}
+	return pairs
 }
 
 // addDemand adds the pairs one of which a label selector requires, and

@@ -6,6 +6,8 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
+	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 )
 
@@ -55,8 +57,8 @@ func TestDemands(t *testing.T) {
 			}
 			ni := framework.NewNodeInfo(pods...)
 			ni.SetNode(&v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1"}})
-			var d Demands
-			if got := d.mayMatch(ni, tc.labels); got != tc.want {
+			d := newSkips()
+			if got := d.antiMayMatch(ni, tc.labels); got != tc.want {
 				t.Errorf("mayMatch = %v, want %v", got, tc.want)
 			}
 			// Exactness: skipped only if no term matches.
@@ -67,8 +69,48 @@ func TestDemands(t *testing.T) {
 					matches = matches || term.Matches(incoming, nil)
 				}
 			}
-			if matches && !d.mayMatch(ni, tc.labels) {
+			if matches && !d.antiMayMatch(ni, tc.labels) {
 				t.Errorf("a term matches the pod, yet the node is skipped")
+			}
+		})
+	}
+}
+
+// TestTermMayMatch: a node is skipped for an incoming pod's own term only
+// when no pod there carries a pair the term demands; never when a pod there
+// matches it.
+func TestTermMayMatch(t *testing.T) {
+	labelled := func(name string, labels map[string]string) *v1.Pod {
+		return &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", UID: types.UID(name), Labels: labels}, Spec: v1.PodSpec{NodeName: "node-1"}}
+	}
+	ni := framework.NewNodeInfo(labelled("web", map[string]string{"app": "web", "tier": "front"}), labelled("db", map[string]string{"app": "db"}))
+	ni.SetNode(&v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1"}})
+	tests := []struct {
+		name string
+		sel  *metav1.LabelSelector
+		want bool
+	}{
+		{"a pod carries the pair", &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}, true},
+		{"no pod carries it", &metav1.LabelSelector{MatchLabels: map[string]string{"app": "cache"}}, false},
+		{"In, one value carried", &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: metav1.LabelSelectorOpIn, Values: []string{"back", "front"}}}}, true},
+		{"NotIn is open", &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"x"}}}}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sel, err := metav1.LabelSelectorAsSelector(tc.sel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			term := fwk.AffinityTerm{Selector: sel, TopologyKey: v1.LabelHostname, Namespaces: sets.New("default")}
+			s := newSkips()
+			got := s.mayMatch(ni, termDemands([]fwk.AffinityTerm{term})[0])
+			if got != tc.want {
+				t.Errorf("mayMatch = %v, want %v", got, tc.want)
+			}
+			for _, p := range ni.GetPods() {
+				if term.Matches(p.GetPod(), nil) && !got {
+					t.Errorf("%s matches the term, yet the node is skipped", p.GetPod().Name)
+				}
 			}
 		})
 	}
@@ -79,22 +121,22 @@ func TestDemands(t *testing.T) {
 func TestDemandsFollowGenerations(t *testing.T) {
 	ni := framework.NewNodeInfo(antiPod("a", &metav1.LabelSelector{MatchLabels: map[string]string{"app": "a"}}))
 	ni.SetNode(&v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1"}})
-	var d Demands
+	d := newSkips()
 	b := map[string]string{"app": "b"}
-	if d.mayMatch(ni, b) {
+	if d.antiMayMatch(ni, b) {
 		t.Fatal("app=b may match a node demanding app=a")
 	}
 	ni.AddPod(antiPod("b", &metav1.LabelSelector{MatchLabels: map[string]string{"app": "b"}}))
-	if !d.mayMatch(ni, b) {
+	if !d.antiMayMatch(ni, b) {
 		t.Error("after a pod demanding app=b joined (new generation), app=b is still skipped")
 	}
 	for i := range 100 {
 		other := framework.NewNodeInfo()
 		other.SetNode(&v1.Node{ObjectMeta: metav1.ObjectMeta{Name: string(rune('A' + i))}})
-		d.mayMatch(other, b)
+		d.antiMayMatch(other, b)
 	}
 	d.prune(1)
-	if d.size.Load() != 0 {
-		t.Errorf("%d nodes cached after pruning for a one-node cluster, want 0", d.size.Load())
+	if d.demands.size.Load() != 0 {
+		t.Errorf("%d nodes cached after pruning for a one-node cluster, want 0", d.demands.size.Load())
 	}
 }

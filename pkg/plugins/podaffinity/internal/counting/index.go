@@ -64,19 +64,19 @@ type Index struct {
 	seen, seenBefore map[string]struct{}
 	// entries is the views' entries, summed.
 	entries int
-	// demands lets ExistingAntiAffinity skip nodes (demands.go).
-	demands Demands
+	// skips lets the rules pass over nodes where no pod can count.
+	skips *Skips
 }
 
-// Demands is what ExistingAntiAffinity rules over this index's snapshots
-// use to skip nodes whose terms cannot match.
-func (x *Index) Demands() *Demands { return &x.demands }
+// Skips is what the rules over this index's snapshots use to pass over
+// nodes where no pod can count (demands.go).
+func (x *Index) Skips() *Skips { return x.skips }
 
 // NewIndex returns an empty index whose counting runs on p, under
 // operation (the plugin's name) in the parallelizer's metrics.
 func NewIndex(p fwk.Parallelizer, operation string) *Index {
 	registerMetrics()
-	return &Index{workers: workers{p, operation}, views: map[string]*view{}, seen: map[string]struct{}{}}
+	return &Index{workers: workers{p, operation}, views: map[string]*view{}, seen: map[string]struct{}{}, skips: newSkips()}
 }
 
 // workers runs per-node work on the scheduler's parallelizer when there is
@@ -107,7 +107,7 @@ func (x *Index) Scan(all []fwk.NodeInfo) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.feed.update(all)
-	x.demands.prune(len(all))
+	x.skips.prune(len(all))
 }
 
 // Query answers the query named by key: the sum of the shares rule count

@@ -1,6 +1,8 @@
 package counting
 
 import (
+	"slices"
+
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	fwk "k8s.io/kube-scheduler/framework"
@@ -29,11 +31,11 @@ func (c Rule) node(ni fwk.NodeInfo, out []share) []share {
 
 // ExistingAntiAffinity counts one per required anti-affinity term of a pod on the
 // node that the incoming pod (namespace, labels, namespace labels) matches.
-// With d, nodes whose terms cannot match the pod are skipped (demands.go).
-func ExistingAntiAffinity(pod *v1.Pod, nsLabels labels.Set, d *Demands) Rule {
+// With s, nodes whose terms cannot match the pod are skipped (demands.go).
+func ExistingAntiAffinity(pod *v1.Pod, nsLabels labels.Set, s *Skips) Rule {
 	return Rule{
 		pods: func(ni fwk.NodeInfo) []fwk.PodInfo {
-			if d != nil && !d.mayMatch(ni, pod.Labels) {
+			if s != nil && !s.antiMayMatch(ni, pod.Labels) {
 				return nil
 			}
 			return ni.GetPodsWithRequiredAntiAffinity()
@@ -50,10 +52,20 @@ func ExistingAntiAffinity(pod *v1.Pod, nsLabels labels.Set, d *Demands) Rule {
 }
 
 // Affinity counts, for each pod on the node matching all terms, one in each
-// term's domain.
-func Affinity(terms []fwk.AffinityTerm) Rule {
+// term's domain. With s, a node where some term can match no pod is skipped.
+func Affinity(terms []fwk.AffinityTerm, s *Skips) Rule {
+	want := termDemands(terms)
 	return Rule{
-		pods: fwk.NodeInfo.GetPods,
+		pods: func(ni fwk.NodeInfo) []fwk.PodInfo {
+			if s != nil {
+				for _, w := range want {
+					if !s.mayMatch(ni, w) {
+						return nil
+					}
+				}
+			}
+			return ni.GetPods()
+		},
 		pod: func(p fwk.PodInfo, node *v1.Node, out []share) []share {
 			if MatchesAll(terms, p.GetPod()) {
 				for i := range terms {
@@ -66,10 +78,17 @@ func Affinity(terms []fwk.AffinityTerm) Rule {
 }
 
 // AntiAffinity counts, for each pod on the node and each term it matches, one
-// in the term's domain.
-func AntiAffinity(terms []fwk.AffinityTerm) Rule {
+// in the term's domain. With s, a node where no term can match a pod is
+// skipped.
+func AntiAffinity(terms []fwk.AffinityTerm, s *Skips) Rule {
+	want := termDemands(terms)
 	return Rule{
-		pods: fwk.NodeInfo.GetPods,
+		pods: func(ni fwk.NodeInfo) []fwk.PodInfo {
+			if s != nil && !slices.ContainsFunc(want, func(w termDemand) bool { return s.mayMatch(ni, w) }) {
+				return nil
+			}
+			return ni.GetPods()
+		},
 		pod: func(p fwk.PodInfo, node *v1.Node, out []share) []share {
 			for i := range terms {
 				if terms[i].Matches(p.GetPod(), nil) {

@@ -20,7 +20,7 @@ func TestNodeInfoWithoutNode(t *testing.T) {
 	if !term.Matches(ni.GetPods()[0].GetPod(), nil) {
 		t.Fatal("the term must match the pod, or the test checks nothing")
 	}
-	if got := AntiAffinity([]fwk.AffinityTerm{term}).node(ni, nil); len(got) != 0 {
+	if got := AntiAffinity([]fwk.AffinityTerm{term}, nil).node(ni, nil); len(got) != 0 {
 		t.Errorf("shares of a NodeInfo without a Node: %v", got)
 	}
 	tot := newTally()
