@@ -75,11 +75,17 @@ func TestDriftEvictReplicaSet(t *testing.T) {
 // controller until the test ends.
 func (e *env) startReplicaSetController() {
 	e.t.Helper()
+	// Its own context: Shutdown waits for the informers, which must be told
+	// to stop first, and the test's context ends only after the cleanups.
+	ctx, cancel := context.WithCancel(e.ctx)
 	factory := informers.NewSharedInformerFactory(e.cs, 0)
-	rsc := replicaset.NewReplicaSetController(e.ctx, factory.Apps().V1().ReplicaSets(), factory.Core().V1().Pods(), e.cs, replicaset.BurstReplicas)
-	factory.Start(e.ctx.Done())
-	e.t.Cleanup(factory.Shutdown)
-	go rsc.Run(e.ctx, 1)
+	rsc := replicaset.NewReplicaSetController(ctx, factory.Apps().V1().ReplicaSets(), factory.Core().V1().Pods(), e.cs, replicaset.BurstReplicas)
+	factory.Start(ctx.Done())
+	e.t.Cleanup(func() {
+		cancel()
+		factory.Shutdown()
+	})
+	go rsc.Run(ctx, 1)
 }
 
 // waitReplica waits for a bound pod matching selector, other than the one
