@@ -70,8 +70,14 @@ unit: ## every package's tests but the integration tests
 race: ## the plugins' tests under the race detector
 	$(GO) test -race -count=1 -vet=off ./pkg/plugins/...
 
+# The log of a failing run ends with the apiserver's shutdown lines; the
+# names of the failed tests and their assertions are repeated last, where a
+# CI log cut to its tail still shows them.
+integration: SHELL := /bin/bash
 integration: ## test/integration: a real apiserver, etcd and scheduler in-process
-	$(GO) test -count=1 -vet=off -timeout 20m -ldflags "$(LDFLAGS)" ./test/integration/...
+	@mkdir -p _output
+	@set -o pipefail; $(GO) test -count=1 -vet=off -timeout 20m -ldflags "$(LDFLAGS)" ./test/integration/... 2>&1 | tee _output/integration.log \
+	  || { echo "=== integration failures:"; grep -E -- '--- FAIL|^\s+[a-z_]+_test\.go:[0-9]+:|^panic:|test timed out' _output/integration.log | tail -40; exit 1; }
 
 # Every Fuzz target of every package, each for FUZZTIME (inputs or a duration).
 fuzz: ## every fuzz target, FUZZTIME inputs each

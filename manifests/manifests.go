@@ -27,3 +27,8 @@ var ExplainRBAC []byte
 //
 //go:embed evict-rbac.yaml
 var EvictRBAC []byte
+
+// CRDs holds the custom resources the scheduler writes: PlacementDecision.
+//
+//go:embed crds/placementdecisions.yaml
+var CRDs []byte

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-placement/placement-scheduler/manifests"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/decisions"
 )
 
 // ours maps each in-tree plugin our profile replaces to its replacement(s), in
@@ -34,7 +35,8 @@ type entry struct {
 
 // TestProfileMirrorsDefaultPlugins: the profile must be kube-scheduler's
 // default plugin list, in its order and with its weights, with the in-tree
-// placement plugins swapped for ours in place. Upgrading Kubernetes with a
+// placement plugins swapped for ours in place, and PlacementDecisions (which
+// filters and scores nothing) last. Upgrading Kubernetes with a
 // changed default list fails here, not in production.
 func TestProfileMirrorsDefaultPlugins(t *testing.T) {
 	logger, _ := ktesting.NewTestContext(t)
@@ -64,6 +66,7 @@ func TestProfileMirrorsDefaultPlugins(t *testing.T) {
 		}
 		want = append(want, p)
 	}
+	want = append(want, entry{decisions.Name, 0})
 	var got []entry
 	for _, p := range cfg.Profiles[0].Plugins.MultiPoint.Enabled {
 		got = append(got, entry{p.Name, p.Weight})

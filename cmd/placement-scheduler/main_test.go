@@ -10,8 +10,38 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
+	"k8s.io/kubernetes/cmd/kube-scheduler/app"
+
 	"github.com/kube-placement/placement-scheduler/pkg/version"
 )
+
+// TestFlagsMatchUpstream: the command is built here, not taken from
+// upstream; every flag of upstream's kube-scheduler command must still be
+// there, with the same default, and no other.
+func TestFlagsMatchUpstream(t *testing.T) {
+	flags := func(fs *pflag.FlagSet) map[string]string {
+		out := map[string]string{}
+		fs.VisitAll(func(f *pflag.Flag) { out[f.Name] = f.DefValue })
+		return out
+	}
+	ours, upstream := flags(newCommand().Flags()), flags(app.NewSchedulerCommand().Flags())
+	if len(upstream) < 50 {
+		t.Fatalf("upstream's command has %d flags; the test no longer reads the right command", len(upstream))
+	}
+	for name, def := range upstream {
+		if got, ok := ours[name]; !ok {
+			t.Errorf("flag --%s of upstream's kube-scheduler is missing", name)
+		} else if got != def {
+			t.Errorf("flag --%s defaults to %q; upstream's to %q", name, got, def)
+		}
+	}
+	for name := range ours {
+		if _, ok := upstream[name]; !ok {
+			t.Errorf("flag --%s is ours only", name)
+		}
+	}
+}
 
 func TestVersionFlag(t *testing.T) {
 	cmd := newCommand()

@@ -3,6 +3,7 @@ package localcluster
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -10,8 +11,33 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/restmapper"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kube-placement/placement-scheduler/manifests"
+	"github.com/kube-placement/placement-scheduler/pkg/decision"
 )
+
+// installCRDs installs the custom resources placement-scheduler writes, as
+// deploying it does, and waits until they are served.
+func (c *Cluster) installCRDs(ctx context.Context) error {
+	crd := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(manifests.CRDs, &crd.Object); err != nil {
+		return fmt.Errorf("reading the CRDs: %w", err)
+	}
+	if _, err := c.Apply(ctx, []*unstructured.Unstructured{crd}); err != nil {
+		return err
+	}
+	dyn, err := dynamic.NewForConfig(c.Config)
+	if err != nil {
+		return err
+	}
+	return wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := dyn.Resource(decision.GroupVersionResource).List(ctx, metav1.ListOptions{Limit: 1})
+		return err == nil, nil
+	})
+}
 
 // Apply server-side-applies objects in order, as `kubectl apply
 // --server-side` would, and returns their kinds.

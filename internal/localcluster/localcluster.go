@@ -93,6 +93,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := c.startAPIServer(logger); err != nil {
 		return nil, err
 	}
+	if err := c.installCRDs(ctx); err != nil {
+		return nil, err
+	}
 	logger.V(2).Info("Local control plane is up", "host", c.Config.Host, "etcd", clientURL)
 	return c, nil
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/kube-placement/placement-scheduler/manifests"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/decisions"
 )
 
 // Options describe one scheduler instance.
@@ -105,6 +106,11 @@ func Start(ctx context.Context, o Options) (_ *Scheduler, err error) {
 		cancel()
 		return nil, fmt.Errorf("setting up the scheduler: %w", err)
 	}
+	recording, err := decisions.Attach(runCtx, cc, sched)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
 	s.cancel = cancel
 	s.done = make(chan struct{})
 	run := func() error { return app.Run(runCtx, cc, sched) }
@@ -116,6 +122,10 @@ func Start(ctx context.Context, o Options) (_ *Scheduler, err error) {
 	go func() {
 		defer close(s.done)
 		s.err = run()
+		// The decision writers stop with runCtx (also when the lease was
+		// lost), after writing what they hold.
+		cancel()
+		recording.Wait()
 	}()
 	klog.FromContext(ctx).V(2).Info("In-process placement-scheduler started", "config", cfgPath)
 	return s, nil

@@ -50,6 +50,21 @@ func TestBadConfigurationFailsAtStartup(t *testing.T) {
 			wantErr: []string{"addedAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator"},
 		},
 		{
+			name:    "negative topNodes of PlacementDecisions",
+			config:  strings.Replace(base, "topNodes: 5", "topNodes: -5", 1),
+			wantErr: []string{"PlacementDecisions", "topNodes"},
+		},
+		{
+			name:    "retention of 0",
+			config:  strings.Replace(base, "retention: 24h", "retention: 0s", 1),
+			wantErr: []string{"PlacementDecisions", "retention", "at least 1m"},
+		},
+		{
+			name:    "unknown field of PlacementDecisions",
+			config:  strings.Replace(base, "maxRecords: 20000", "maxRecord: 20000", 1),
+			wantErr: []string{"PlacementDecisions", `unknown field "maxRecord"`},
+		},
+		{
 			name:    "negative weight",
 			config:  strings.Replace(base, "weight: 3", "weight: -3", 1),
 			wantErr: []string{"profiles[0].plugins.multiPoint.enabled[4].weight", "must not be negative"},

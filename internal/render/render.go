@@ -85,6 +85,11 @@ func HelmChart(ch *chart.Chart, rel Release, values map[string]any) ([]byte, err
 		return nil, err
 	}
 	var out bytes.Buffer
+	// CRDs first, as `helm install` applies them (and `helm template
+	// --include-crds` prints them).
+	for _, crd := range ch.CRDObjects() {
+		fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", crd.Filename, strings.TrimSpace(string(crd.File.Data)))
+	}
 	for _, m := range manifests {
 		fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", m.Name, strings.TrimSpace(m.Content))
 	}

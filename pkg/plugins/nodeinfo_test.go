@@ -12,6 +12,7 @@ import (
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodeinfo"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/decisions"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
 )
 
@@ -43,6 +44,10 @@ func TestNodeInfoWithoutNode(t *testing.T) {
 	}
 
 	for name, factory := range plugins.Registry() {
+		if name == decisions.Name {
+			// PostBind only: it is given a node name, never a NodeInfo.
+			continue
+		}
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			pl, err := factory(ctx, nil, cluster.Handle)

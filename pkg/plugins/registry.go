@@ -5,6 +5,7 @@ package plugins
 import (
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/decisions"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/nodeaffinity"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/nodename"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/nodeselector"
@@ -21,5 +22,6 @@ func Registry() frameworkruntime.Registry {
 		nodeaffinity.Name:    nodeaffinity.New,
 		podaffinity.Name:     podaffinity.New,
 		tainttoleration.Name: tainttoleration.New,
+		decisions.Name:       decisions.New,
 	}
 }

@@ -24,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2/ktesting"
 	"k8s.io/utils/ptr"
@@ -212,15 +213,20 @@ func (e *env) grant(user string, rules ...rbacv1.PolicyRule) {
 
 func (e *env) clientFor(kubeconfig string) kubernetes.Interface {
 	e.t.Helper()
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := kubernetes.NewForConfig(e.restConfigFor(kubeconfig))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return cs
+}
+
+func (e *env) restConfigFor(kubeconfig string) *rest.Config {
+	e.t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cfg
 }
 
 // apply server-side-applies every object of a YAML stream and returns their kinds.

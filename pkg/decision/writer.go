@@ -1,0 +1,276 @@
+package decision
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/klog/v2"
+)
+
+// Store keeps records. The Writer calls it from its own goroutines only.
+type Store interface {
+	// Write creates or replaces the record (one request).
+	Write(ctx context.Context, d *Decision) error
+	// List calls fn with each record of the profile.
+	List(ctx context.Context, profile string, fn func(*Decision)) error
+	// Delete removes a record; a record already gone is not an error.
+	Delete(ctx context.Context, namespace, name string) error
+}
+
+// Writer queues records and writes them in the background, so that the
+// scheduling cycle never waits for the API server. The queue holds at most
+// Config.QueueSize records, one per pod: a newer record of a queued pod takes
+// its place. When the queue is full the new record is dropped and counted.
+// It also deletes the profile's records past Config.Retention and beyond
+// Config.MaxRecords.
+type Writer struct {
+	store   Store
+	profile string
+	cfg     Config
+
+	mu    sync.Mutex
+	queue map[types.UID]*Decision
+	order []types.UID
+	wake  chan struct{}
+
+	// Tunables, set by NewWriter; tests shorten them.
+	batch      int
+	workers    int
+	flushEvery time.Duration
+	gcEvery    time.Duration
+	stopGrace  time.Duration
+	now        func() time.Time
+
+	// active is set by the first record: only a scheduler that schedules
+	// (the leader) collects old records.
+	active atomic.Bool
+
+	done chan struct{}
+}
+
+// NewWriter returns a writer of one profile's records; Run starts it.
+func NewWriter(store Store, profile string, cfg Config) *Writer {
+	registerMetrics()
+	gcEvery := min(max(cfg.Retention/10, time.Minute), 10*time.Minute)
+	return &Writer{
+		store: store, profile: profile, cfg: cfg,
+		queue: map[types.UID]*Decision{}, wake: make(chan struct{}, 1),
+		batch: 100, workers: 4, flushEvery: 500 * time.Millisecond, gcEvery: gcEvery, stopGrace: 5 * time.Second,
+		now:  time.Now,
+		done: make(chan struct{}),
+	}
+}
+
+// Enqueue queues d; it never blocks.
+func (w *Writer) Enqueue(d *Decision) {
+	w.active.Store(true)
+	uid := types.UID(d.Pod.UID)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, queued := w.queue[uid]; queued {
+		w.queue[uid] = d
+		return
+	}
+	if len(w.order) >= w.cfg.QueueSize {
+		recordsDropped.WithLabelValues(w.profile).Inc()
+		return
+	}
+	w.queue[uid] = d
+	w.order = append(w.order, uid)
+	queueLength.WithLabelValues(w.profile).Set(float64(len(w.order)))
+	if len(w.order) >= w.batch {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take removes up to n records from the head of the queue.
+func (w *Writer) take(n int) []*Decision {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n = min(n, len(w.order))
+	out := make([]*Decision, 0, n)
+	for _, uid := range w.order[:n] {
+		out = append(out, w.queue[uid])
+		delete(w.queue, uid)
+	}
+	w.order = append(w.order[:0], w.order[n:]...)
+	queueLength.WithLabelValues(w.profile).Set(float64(len(w.order)))
+	return out
+}
+
+// requeue puts back a record whose write failed, unless a newer record of
+// the pod is queued or the queue is full (then it is dropped and counted).
+func (w *Writer) requeue(d *Decision) {
+	uid := types.UID(d.Pod.UID)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, queued := w.queue[uid]; queued {
+		return
+	}
+	if len(w.order) >= w.cfg.QueueSize {
+		recordsDropped.WithLabelValues(w.profile).Inc()
+		return
+	}
+	w.queue[uid] = d
+	w.order = append(w.order, uid)
+	queueLength.WithLabelValues(w.profile).Set(float64(len(w.order)))
+}
+
+// Len is the number of queued records.
+func (w *Writer) Len() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.order)
+}
+
+// Run writes queued records until ctx ends, then tries for a few seconds
+// more to write what is left (a stopping leader's last decisions), and
+// returns. Failed writes back off, up to 30 s, while the records wait in the
+// bounded queue.
+func (w *Writer) Run(ctx context.Context) {
+	defer close(w.done)
+	logger := klog.FromContext(ctx).WithValues("profile", w.profile)
+	ctx = klog.NewContext(ctx, logger)
+	backoff := wait.Backoff{Duration: time.Second, Factor: 2, Cap: 30 * time.Second, Steps: 1 << 30}
+	delay := w.flushEvery
+	flush := time.NewTimer(delay)
+	defer flush.Stop()
+	gc := time.NewTicker(w.gcEvery)
+	defer gc.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			w.drain(logger)
+			return
+		case <-gc.C:
+			w.collect(ctx)
+			continue
+		case <-w.wake:
+		case <-flush.C:
+		}
+		if w.writeAll(ctx) {
+			backoff.Duration, delay = time.Second, w.flushEvery
+		} else {
+			delay = backoff.Step()
+		}
+		flush.Reset(delay)
+	}
+}
+
+// Done is closed once Run has returned.
+func (w *Writer) Done() <-chan struct{} { return w.done }
+
+// drain writes what is queued when the writer stops, within stopGrace.
+func (w *Writer) drain(logger klog.Logger) {
+	ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), logger), w.stopGrace)
+	defer cancel()
+	for w.Len() > 0 && ctx.Err() == nil {
+		if !w.writeAll(ctx) {
+			break
+		}
+	}
+	if n := w.Len(); n > 0 {
+		recordsDropped.WithLabelValues(w.profile).Add(float64(n))
+		logger.Info("Stopped with decision records unwritten", "records", n)
+	}
+}
+
+// writeAll writes the queue in batches until it is empty or a write fails;
+// it reports whether all writes succeeded.
+func (w *Writer) writeAll(ctx context.Context) bool {
+	for {
+		batch := w.take(w.batch)
+		if len(batch) == 0 {
+			return true
+		}
+		if !w.write(ctx, batch) {
+			return false
+		}
+	}
+}
+
+// write writes a batch with a few concurrent requests. Records whose write
+// failed go back to the queue.
+func (w *Writer) write(ctx context.Context, batch []*Decision) bool {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed int
+		next   = make(chan *Decision)
+	)
+	logger := klog.FromContext(ctx)
+	for range min(w.workers, len(batch)) {
+		wg.Go(func() {
+			for d := range next {
+				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err := w.store.Write(wctx, d)
+				cancel()
+				if err == nil {
+					recordsWritten.WithLabelValues(w.profile).Inc()
+					continue
+				}
+				writeErrors.WithLabelValues(w.profile).Inc()
+				mu.Lock()
+				failed++
+				if failed == 1 {
+					logger.V(2).Info("Writing a decision record failed; will retry", "pod", d.Namespace+"/"+d.Pod.Name, "err", err)
+				}
+				mu.Unlock()
+				w.requeue(d)
+			}
+		})
+	}
+	for _, d := range batch {
+		next <- d
+	}
+	close(next)
+	wg.Wait()
+	return failed == 0
+}
+
+// collect deletes the profile's records older than the retention, then the
+// oldest beyond MaxRecords.
+func (w *Writer) collect(ctx context.Context) {
+	if !w.active.Load() {
+		return
+	}
+	logger := klog.FromContext(ctx)
+	type ref struct {
+		namespace, name string
+		at              time.Time
+	}
+	var kept []ref
+	var expired []ref
+	cutoff := w.now().Add(-w.cfg.Retention)
+	err := w.store.List(ctx, w.profile, func(d *Decision) {
+		r := ref{d.Namespace, d.Name, d.Time.Time}
+		if r.at.Before(cutoff) {
+			expired = append(expired, r)
+		} else {
+			kept = append(kept, r)
+		}
+	})
+	if err != nil {
+		logger.V(2).Info("Listing decision records failed; will retry", "err", err)
+		return
+	}
+	if over := len(kept) - w.cfg.MaxRecords; over > 0 {
+		slices.SortFunc(kept, func(a, b ref) int { return a.at.Compare(b.at) })
+		expired = append(expired, kept[:over]...)
+	}
+	for _, r := range expired {
+		if err := w.store.Delete(ctx, r.namespace, r.name); err != nil {
+			logger.V(2).Info("Deleting a decision record failed; will retry", "record", r.namespace+"/"+r.name, "err", err)
+			return
+		}
+		recordsDeleted.WithLabelValues(w.profile).Inc()
+	}
+}

@@ -1,0 +1,80 @@
+package decisions
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/dynamic"
+	schedulerappconfig "k8s.io/kubernetes/cmd/kube-scheduler/app/config"
+	"k8s.io/kubernetes/pkg/scheduler"
+	"k8s.io/kubernetes/pkg/scheduler/apis/config"
+
+	"github.com/kube-placement/placement-scheduler/pkg/decision"
+)
+
+// Recording is a scheduler's recording of decisions: one writer per profile
+// that enables the plugin.
+type Recording struct {
+	writers []*decision.Writer
+}
+
+// Attach turns recording on in sched for every profile that enables the
+// plugin, with the profile's args, and starts the writers; they stop with
+// ctx. Call it between app.Setup and app.Run.
+func Attach(ctx context.Context, cc *schedulerappconfig.CompletedConfig, sched *scheduler.Scheduler) (*Recording, error) {
+	profiles := map[string]decision.Profile{}
+	configs := map[string]decision.Config{}
+	for _, p := range cc.ComponentConfig.Profiles {
+		f, ok := sched.Profiles[p.SchedulerName]
+		if !ok || !enabled(f.ListPlugins()) {
+			continue
+		}
+		cfg, err := ParseArgs(pluginArgs(p))
+		if err != nil {
+			return nil, fmt.Errorf("profile %q: %w", p.SchedulerName, err)
+		}
+		configs[p.SchedulerName] = cfg
+	}
+	rec := &Recording{}
+	if len(configs) == 0 {
+		return rec, nil
+	}
+	client, err := dynamic.NewForConfig(cc.KubeConfig)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
+	}
+	store := decision.NewAPIStore(client)
+	for name, cfg := range configs {
+		w := decision.NewWriter(store, name, cfg)
+		rec.writers = append(rec.writers, w)
+		profiles[name] = decision.Profile{Config: cfg, Sink: w}
+		go w.Run(ctx)
+	}
+	decision.NewRecorder().Attach(sched, profiles)
+	return rec, nil
+}
+
+// Wait returns once every writer has stopped (ctx ended, the queue written
+// or given up on).
+func (r *Recording) Wait() {
+	for _, w := range r.writers {
+		<-w.Done()
+	}
+}
+
+// enabled says whether the plugin is in the profile: the framework lists it
+// at PostBind, the one extension point it has, however it was enabled.
+func enabled(p *config.Plugins) bool {
+	return p != nil && slices.ContainsFunc(p.PostBind.Enabled, func(pl config.Plugin) bool { return pl.Name == Name })
+}
+
+func pluginArgs(p config.KubeSchedulerProfile) runtime.Object {
+	for _, pc := range p.PluginConfig {
+		if pc.Name == Name {
+			return pc.Args
+		}
+	}
+	return nil
+}

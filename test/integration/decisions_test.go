@@ -1,0 +1,185 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/kube-placement/placement-scheduler/internal/fixtures"
+	"github.com/kube-placement/placement-scheduler/pkg/decision"
+	"github.com/kube-placement/placement-scheduler/pkg/explain"
+)
+
+// TestDecisionRecords: the scheduler records each decision from its own
+// cycle, and the record agrees with explain over the same (unchanged)
+// cluster and with the FailedScheduling message; it outlives the pod; and
+// only who may read the namespace may read it.
+func TestDecisionRecords(t *testing.T) {
+	e, explainer := newExplainEnv(t)
+	dyn, err := dynamic.NewForConfig(e.cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var bound *v1.Pod
+	t.Run("bound: explain's counts and scores", func(t *testing.T) {
+		pod := e.createPod(pausePod("decided").Labels(map[string]string{"app": "decided"}).NodeAffinity(&v1.NodeAffinity{
+			PreferredDuringSchedulingIgnoredDuringExecution: []v1.PreferredSchedulingTerm{{Weight: 10, Preference: v1.NodeSelectorTerm{
+				MatchExpressions: []v1.NodeSelectorRequirement{{Key: fixtures.ZoneLabel, Operator: v1.NodeSelectorOpIn, Values: []string{"zone-b"}}},
+			}}},
+		}).Obj())
+		node := e.waitBound(pod, 30*time.Second)
+		bound = pod
+		rec := e.waitDecision(dyn, pod, decision.Bound)
+		if len(rec.Rejections) == 0 {
+			t.Errorf("no rejections recorded; the tainted GPU node rejects the pod")
+		}
+		got := e.explain(t, explainer, pod.Name, "-n", pod.Namespace)
+		if rec.Node != node || rec.Pod.Name != pod.Name || rec.Profile != "placement-scheduler" || rec.Attempts != 1 || rec.Labels["app"] != "decided" {
+			t.Errorf("record %+v; want pod %s bound to %s by placement-scheduler in its first attempt, with its labels", rec, pod.Name, node)
+		}
+		// Fewer than 100 nodes: the scheduler evaluates them all, as explain does.
+		if rec.Nodes.Total != got.Nodes || rec.Nodes.Evaluated != got.Nodes || rec.Nodes.Feasible != len(got.Feasible) {
+			t.Errorf("record counts %+v; explain: %d nodes, %d feasible", rec.Nodes, got.Nodes, len(got.Feasible))
+		}
+		if want, have := explainRejections(got), recordRejections(rec); have != want {
+			t.Errorf("rejections:\nrecord  %s\nexplain %s", have, want)
+		}
+		if len(rec.Scores) == 0 || rec.Scores[0].Node != node || rec.Margin == nil {
+			t.Fatalf("scores %+v margin %v; want the bound node first", rec.Scores, rec.Margin)
+		}
+		scores := map[string]explain.NodeScore{}
+		for _, s := range got.Feasible {
+			scores[s.Node] = s
+		}
+		for _, s := range rec.Scores {
+			want, ok := scores[s.Node]
+			if !ok || want.Total != s.Total {
+				t.Errorf("node %s: recorded total %d; explain %+v", s.Node, s.Total, want)
+				continue
+			}
+			for _, p := range s.Plugins {
+				for _, q := range want.Plugins {
+					if q.Plugin == p.Plugin && q.Weighted != p.Score {
+						t.Errorf("node %s plugin %s: recorded %d, explain %d", s.Node, p.Plugin, p.Score, q.Weighted)
+					}
+				}
+			}
+		}
+		if n := min(len(got.Feasible), decision.DefaultTopNodes); len(rec.Scores) != n {
+			t.Errorf("%d scores recorded; want the top %d", len(rec.Scores), n)
+		}
+	})
+
+	t.Run("unschedulable: the FailedScheduling message", func(t *testing.T) {
+		pod := e.createPod(pausePod("undecided").NodeSelector(map[string]string{fixtures.GPULabel: "true"}).Obj())
+		event := e.waitFailedScheduling(pod, 30*time.Second)
+		rec := e.waitDecision(dyn, pod, decision.Unschedulable)
+		if rec.Message != event {
+			t.Errorf("record message %q;\nFailedScheduling %q", rec.Message, event)
+		}
+		got := e.explain(t, explainer, pod.Name, "-n", pod.Namespace)
+		if want, have := explainRejections(got), recordRejections(rec); have != want {
+			t.Errorf("rejections:\nrecord  %s\nexplain %s", have, want)
+		}
+		if rec.Nodes.Total != got.Nodes || rec.Nodes.Feasible != 0 || rec.Node != "" {
+			t.Errorf("record %+v; want %d nodes, none feasible", rec.Nodes, got.Nodes)
+		}
+	})
+
+	t.Run("a deleted pod keeps its record", func(t *testing.T) {
+		e.deletePod(bound)
+		if err := wait.PollUntilContextTimeout(e.ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+			_, err := e.cs.CoreV1().Pods(bound.Namespace).Get(ctx, bound.Name, metav1.GetOptions{})
+			return apierrors.IsNotFound(err), nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dyn.Resource(decision.GroupVersionResource).Namespace(bound.Namespace).Get(e.ctx, string(bound.UID), metav1.GetOptions{}); err != nil {
+			t.Errorf("the record of the deleted pod: %v", err)
+		}
+	})
+
+	t.Run("readers", func(t *testing.T) {
+		stranger := filepath.Join(t.TempDir(), "stranger.kubeconfig")
+		if err := e.cluster.WriteKubeconfigAs(stranger, "mallory", nil); err != nil {
+			t.Fatal(err)
+		}
+		for user, kubeconfig := range map[string]string{"explainer": explainer, "stranger": stranger} {
+			cfg := e.restConfigFor(kubeconfig)
+			client, err := dynamic.NewForConfig(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = client.Resource(decision.GroupVersionResource).Namespace(bound.Namespace).Get(e.ctx, string(bound.UID), metav1.GetOptions{})
+			if user == "explainer" && err != nil {
+				t.Errorf("an explainer reads a record: %v", err)
+			}
+			if user == "stranger" && !apierrors.IsForbidden(err) {
+				t.Errorf("a user without access to the namespace reads a record: err = %v, want Forbidden", err)
+			}
+		}
+	})
+}
+
+// waitDecision waits for pod's record with the given outcome.
+func (e *env) waitDecision(dyn dynamic.Interface, pod *v1.Pod, outcome decision.Outcome) *decision.Decision {
+	e.t.Helper()
+	var rec *decision.Decision
+	err := wait.PollUntilContextTimeout(e.ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		u, err := dyn.Resource(decision.GroupVersionResource).Namespace(pod.Namespace).Get(ctx, string(pod.UID), metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if rec, err = decision.FromUnstructured(u); err != nil {
+			return false, err
+		}
+		return rec.Outcome == outcome, nil
+	})
+	if err != nil {
+		e.t.Fatalf("waiting for the %s record of %s: %v (last: %+v)", outcome, pod.Name, err, rec)
+	}
+	raw, _ := json.Marshal(rec)
+	e.t.Logf("record: %s", raw)
+	return rec
+}
+
+// recordRejections and explainRejections print rejections alike: sorted
+// "plugin/reason=count".
+func recordRejections(d *decision.Decision) string {
+	var out []string
+	for _, r := range d.Rejections {
+		out = append(out, fmt.Sprintf("%s/%s=%d", r.Plugin, r.Reason, r.Nodes))
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+func explainRejections(x *explain.Explanation) string {
+	counts := map[string]int{}
+	for _, r := range x.Rejected {
+		for _, reason := range r.Reasons {
+			counts[r.Plugin+"/"+reason] += len(r.Nodes)
+		}
+	}
+	var out []string
+	for k, n := range counts {
+		out = append(out, fmt.Sprintf("%s=%d", k, n))
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
