@@ -11,8 +11,8 @@ import (
 	st "k8s.io/kubernetes/pkg/scheduler/testing"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
-	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodeinfo"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/decisions"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/nodeinfo"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/internal/plugintest"
 )
 
