@@ -187,7 +187,7 @@ func newCycle(f *recordingFramework, podInfo *framework.QueuedPodInfo) *cycle {
 		d: &Decision{
 			TypeMeta:   metav1.TypeMeta{APIVersion: Group + "/" + Version, Kind: Kind},
 			ObjectMeta: metav1.ObjectMeta{Name: string(pod.UID), Namespace: pod.Namespace, Labels: pod.Labels},
-			Pod:        PodReference{Name: pod.Name, UID: string(pod.UID), ResourceVersion: pod.ResourceVersion},
+			Pod:        PodReference{Name: pod.Name, UID: string(pod.UID), Generation: pod.Generation, ResourceVersion: pod.ResourceVersion},
 			Profile:    f.ProfileName(),
 			Attempts:   podInfo.Attempts,
 		},

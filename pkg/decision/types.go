@@ -79,8 +79,12 @@ type Decision struct {
 
 // PodReference names the decided pod as it was in the cycle.
 type PodReference struct {
-	Name            string `json:"name"`
-	UID             string `json:"uid"`
+	Name string `json:"name"`
+	UID  string `json:"uid"`
+	// Generation counts the changes of the pod's spec; explain compares it
+	// with the pod's now. (The resourceVersion changes with every status
+	// update, the scheduler's own among them.)
+	Generation      int64  `json:"generation,omitempty"`
 	ResourceVersion string `json:"resourceVersion,omitempty"`
 }
 

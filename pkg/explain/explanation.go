@@ -1,6 +1,10 @@
 package explain
 
-import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kube-placement/placement-scheduler/pkg/decision"
+)
 
 // Explanation is what one pod meets over one snapshot of the cluster: which
 // plugin rejected each node and why, and how each feasible node scored.
@@ -28,6 +32,75 @@ type Explanation struct {
 	Pick []string `json:"pick,omitempty"`
 	// Bound says how the bound node fares now, for a bound pod.
 	Bound *BoundRank `json:"bound,omitempty"`
+	// Decision is the scheduler's record of its latest decision on the pod,
+	// taken from the scheduling cycle itself; absent when none was recorded
+	// (the profile does not record, or the record expired).
+	Decision *decision.Decision `json:"decision,omitempty"`
+	// Since says how today's evaluation differs from Decision.
+	Since *SinceDecision `json:"sinceDecision,omitempty"`
+}
+
+// SinceDecision compares the recorded decision with today's evaluation.
+type SinceDecision struct {
+	// Node is the node decided on then (bound to or nominated).
+	Node string `json:"node,omitempty"`
+	// NodeGone: that node is no longer in the cluster.
+	NodeGone bool `json:"nodeGone,omitempty"`
+	// NodeRejection is what rejects that node now, if something does.
+	NodeRejection *Rejection `json:"nodeRejection,omitempty"`
+	// RankThen and RankNow place that node among the feasible nodes (1 is
+	// the best; 0: not ranked, e.g. nothing was scored then).
+	RankThen int `json:"rankThen,omitempty"`
+	RankNow  int `json:"rankNow,omitempty"`
+	// FeasibleThen and FeasibleNow count the feasible nodes; then, of the
+	// nodes the scheduler evaluated (see the decision's nodes.evaluated).
+	FeasibleThen int `json:"feasibleThen"`
+	FeasibleNow  int `json:"feasibleNow"`
+	NodesThen    int `json:"nodesThen"`
+	NodesNow     int `json:"nodesNow"`
+	// PodChanged: the pod's spec changed since (its generation differs
+	// from the decided one).
+	PodChanged bool `json:"podChanged,omitempty"`
+}
+
+// Compare attaches d, the pod's recorded decision, and how today's
+// evaluation differs from it. podGeneration is the pod's now (0: unknown).
+func (e *Explanation) Compare(d *decision.Decision, podGeneration int64) {
+	if d == nil {
+		return
+	}
+	e.Decision = d
+	s := &SinceDecision{
+		Node:         d.Node,
+		FeasibleThen: d.Nodes.Feasible, FeasibleNow: len(e.Feasible),
+		NodesThen: d.Nodes.Total, NodesNow: e.Nodes,
+		PodChanged: podGeneration != 0 && d.Pod.Generation != 0 && podGeneration != d.Pod.Generation,
+	}
+	if len(d.Scores) > 0 {
+		s.RankThen = 1
+		for _, n := range d.Scores[1:] {
+			if n.Total > d.Scores[0].Total {
+				s.RankThen++
+			}
+		}
+	}
+	if d.Node != "" {
+		s.NodeGone = true
+		for _, n := range e.Feasible {
+			if n.Node == d.Node {
+				s.NodeGone, s.RankNow = false, n.Rank
+			}
+		}
+		for i := range e.Rejected {
+			for _, n := range e.Rejected[i].Nodes {
+				if n == d.Node {
+					r := e.Rejected[i]
+					s.NodeGone, s.NodeRejection = false, &r
+				}
+			}
+		}
+	}
+	e.Since = s
 }
 
 // Rejection is a group of nodes that one plugin rejected for the same reasons.

@@ -1,5 +1,5 @@
 // Package kubectlplacement is the kubectl-placement plugin's command line:
-// explain, simulate, capacity, drift, drain and version, with kubectl's own connection
+// explain, simulate, capacity, drift, drain, decisions and version, with kubectl's own connection
 // flags, -f handling and output formats.
 package kubectlplacement
 
@@ -67,7 +67,7 @@ func NewCommandWithFlags(out io.Writer, conn *genericclioptions.ConfigFlags) *co
 		Short: "Ask placement-scheduler's profile where pods would go, and why",
 	}
 	conn.AddFlags(root.PersistentFlags())
-	root.AddCommand(newExplainCommand(out, conn), newSimulateCommand(out, conn), newCapacityCommand(out, conn), newDriftCommand(out, conn), newDrainCommand(out, conn), newVersionCommand(out))
+	root.AddCommand(newExplainCommand(out, conn), newSimulateCommand(out, conn), newCapacityCommand(out, conn), newDriftCommand(out, conn), newDrainCommand(out, conn), newDecisionsCommand(out, conn), newVersionCommand(out))
 	return root
 }
 

@@ -8,17 +8,20 @@ import (
 
 	"github.com/spf13/cobra"
 	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kube-placement/placement-scheduler/pkg/decision"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
 	"github.com/kube-placement/placement-scheduler/pkg/workload"
 )
 
 type explainFlags struct {
 	common
-	podFile                   string
+	podFile, uid              string
+	decisionsOnly             bool
 	allPending, allNamespaces bool
 	top, nodesPerGroup        int
 }
@@ -35,11 +38,16 @@ for each rejected node (grouped), each plugin's score per feasible node, the
 node the scheduler would pick now and, for a bound pod, where its node ranks.
 With --all-pending, one row per pending pod of the scheduler's profiles with
 the plugin that keeps it off the most nodes.
+When the scheduler recorded its decision on the pod (a PlacementDecision,
+written by its scheduling cycle), that record is printed first, with what
+differs now: the node gone or rejected, its rank, the feasible count. --uid
+and --decisions print the records only, also of pods that no longer exist.
 Read-only: needs the placement-scheduler-explain ClusterRole.`,
 		Example: `  kubectl placement explain pod/web-0 -n shop
   kubectl placement explain web-0 -o json
   kubectl placement explain --pod-file deploy.yaml
-  kubectl placement explain --all-pending -A`,
+  kubectl placement explain --all-pending -A
+  kubectl placement explain --uid 3f2a...-9c1e -n shop`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.progress = cmd.ErrOrStderr()
@@ -59,12 +67,17 @@ Read-only: needs the placement-scheduler-explain ClusterRole.`,
 	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "with --all-pending, look in every namespace")
 	fl.IntVar(&f.top, "top", 10, "feasible nodes to list in text output; 0 lists all")
 	fl.IntVar(&f.nodesPerGroup, "nodes-per-reason", 5, "node names to list per rejection reason in text output; 0 lists all")
+	fl.StringVar(&f.uid, "uid", "", "print the recorded decision of the pod with this UID (which may no longer exist), without evaluating")
+	fl.BoolVar(&f.decisionsOnly, "decisions", false, "print the recorded decisions of the pods named NAME (existing or not), without evaluating")
 	return cmd
 }
 
 func runExplain(ctx context.Context, out io.Writer, f *explainFlags, args []string) error {
 	if err := f.checkOutput(); err != nil {
 		return err
+	}
+	if f.uid != "" || f.decisionsOnly {
+		return explainRecorded(ctx, out, f, args)
 	}
 	named := 0
 	for _, given := range []bool{len(args) == 1, f.podFile != "", f.allPending} {
@@ -112,7 +125,57 @@ func runExplain(ctx context.Context, out io.Writer, f *explainFlags, args []stri
 	if err != nil {
 		return withProfileHint(err)
 	}
+	if pod.UID != "" {
+		d, err := decision.Get(ctx, c.dyn, pod.Namespace, string(pod.UID))
+		if err != nil && !noRecords(err) {
+			return c.reachable(recordsError(err, "get", pod.Namespace, string(pod.UID)))
+		}
+		e.Compare(d, pod.Generation)
+	}
 	return Print(out, e, f.output, o)
+}
+
+// explainRecorded prints recorded decisions only: of one pod by UID
+// (--uid), or of the pods named NAME (--decisions).
+func explainRecorded(ctx context.Context, out io.Writer, f *explainFlags, args []string) error {
+	switch {
+	case f.uid != "" && f.decisionsOnly:
+		return fmt.Errorf("--uid and --decisions are two ways to name the pod; give one")
+	case f.decisionsOnly && len(args) != 1:
+		return fmt.Errorf("--decisions takes the pod's NAME")
+	case f.uid != "" && len(args) > 0:
+		return fmt.Errorf("--uid names the pod; drop %q", args[0])
+	case f.podFile != "" || f.allPending:
+		return fmt.Errorf("--uid and --decisions read records of real pods; drop --pod-file and --all-pending")
+	}
+	if f.decisionsOnly {
+		name := args[0]
+		if kind, n, ok := strings.Cut(name, "/"); ok && (kind == "pod" || kind == "pods" || kind == "po") {
+			name = n
+		}
+		return runDecisions(ctx, out, &decisionsFlags{conn: f.conn, output: f.output}, []string{name})
+	}
+	if err := f.checkOutput(); err != nil {
+		return err
+	}
+	c, err := connect(f.conn)
+	if err != nil {
+		return err
+	}
+	d, err := decision.Get(ctx, c.dyn, c.namespace, f.uid)
+	if err != nil {
+		return c.reachable(recordsError(err, "get", c.namespace, f.uid))
+	}
+	if d == nil {
+		return fmt.Errorf("no decision record of a pod with uid %s in namespace %s (records expire; -n names the pod's namespace)", f.uid, c.namespace)
+	}
+	return Print(out, d, f.output, PrintOptions{})
+}
+
+// noRecords says the cluster has no records to read: the CRD is not
+// installed. Explain then explains without one.
+func noRecords(err error) bool {
+	return apierrors.IsNotFound(err)
 }
 
 // completePods lists the names of the pods in the namespace for shell

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/kube-placement/placement-scheduler/pkg/decision"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/printers"
@@ -25,10 +26,11 @@ type PrintOptions struct {
 // Formats are the -o values every command takes.
 var Formats = []string{"text", "wide", "json", "yaml"}
 
-// Print writes an answer (an *explain.Explanation, *explain.Simulation, *explain.CapacityReport,
-// *explain.PendingPods, *explain.Drift, *explain.DrainPlan or
-// *explain.NodesNeeded) as "text", "wide" (text with nothing abbreviated), or with
-// kubectl's JSON and YAML printers.
+// Print writes an answer (an *explain.Explanation, *explain.Simulation,
+// *explain.CapacityReport, *explain.PendingPods, *explain.Drift,
+// *explain.DrainPlan, *explain.NodesNeeded, *decision.Decision or
+// *decision.DecisionList) as "text", "wide" (text with nothing abbreviated),
+// or with kubectl's JSON and YAML printers.
 func Print(w io.Writer, obj runtime.Object, format string, o PrintOptions) error {
 	switch format {
 	case "json":
@@ -56,11 +58,22 @@ func Print(w io.Writer, obj runtime.Object, format string, o PrintOptions) error
 		return printDrain(w, a, o)
 	case *explain.NodesNeeded:
 		return printNodesNeeded(w, a, o)
+	case *decision.Decision:
+		return printDecision(w, a, nil, o)
+	case *decision.DecisionList:
+		return printDecisions(w, a, o)
 	}
 	return fmt.Errorf("no text form for %T", obj)
 }
 
 func printText(w io.Writer, e *explain.Explanation, o PrintOptions) error {
+	if e.Decision != nil {
+		fmt.Fprintln(w, "The scheduler's decision, as recorded by its scheduling cycle:")
+		if err := printDecision(w, e.Decision, e.Since, o); err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "\nToday's evaluation:")
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Pod:\t%s\n", e.Pod)
 	fmt.Fprintf(tw, "Profile:\t%s\n", e.Profile)

@@ -111,6 +111,40 @@ func TestDecisionRecords(t *testing.T) {
 		}
 	})
 
+	t.Run("kubectl placement reads them", func(t *testing.T) {
+		out, err := runExplain(explainer, "-n", bound.Namespace, "--uid", string(bound.UID))
+		t.Logf("explain --uid:\n%s", out)
+		if err != nil || !strings.Contains(string(out), "Decided:") || !strings.Contains(string(out), "bound to node-") {
+			t.Errorf("explain --uid of the deleted pod: %v\n%s", err, out)
+		}
+		out, err = runPlacement(explainer, "decisions", "-n", bound.Namespace, "-o", "json")
+		var list decision.DecisionList
+		if err != nil || json.Unmarshal(out, &list) != nil || len(list.Items) != 2 || list.Kind != "PlacementDecisionList" {
+			t.Fatalf("decisions -o json: %v, %d items\n%s", err, len(list.Items), out)
+		}
+		out, err = runPlacement(explainer, "decisions", "-n", bound.Namespace, "-l", "app=decided")
+		if err != nil || !strings.Contains(string(out), "decided") || strings.Contains(string(out), "undecided") {
+			t.Errorf("decisions -l app=decided: %v\n%s", err, out)
+		}
+		out, err = runPlacement(explainer, "decisions", "undecided", "-n", bound.Namespace)
+		if err != nil || !strings.Contains(string(out), "unschedulable: no node fitted") {
+			t.Errorf("decisions undecided: %v\n%s", err, out)
+		}
+		out, err = runExplain(explainer, "-n", bound.Namespace, "undecided")
+		t.Logf("explain undecided:\n%s", out)
+		if err != nil || !strings.Contains(string(out), "recorded by its scheduling cycle") || !strings.Contains(string(out), "Today's evaluation:") {
+			t.Errorf("explain undecided: %v\n%s", err, out)
+		}
+		stranger := filepath.Join(t.TempDir(), "stranger.kubeconfig")
+		if err := e.cluster.WriteKubeconfigAs(stranger, "eve", nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err = runPlacement(stranger, "decisions", "-n", bound.Namespace)
+		if err == nil || !strings.Contains(err.Error(), "missing permission: list placementdecisions in namespace default") || !strings.Contains(err.Error(), "placement-scheduler:explainers") {
+			t.Errorf("decisions as a stranger: err = %v; want the missing permission and the roles named", err)
+		}
+	})
+
 	t.Run("readers", func(t *testing.T) {
 		stranger := filepath.Join(t.TempDir(), "stranger.kubeconfig")
 		if err := e.cluster.WriteKubeconfigAs(stranger, "mallory", nil); err != nil {
