@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -27,7 +29,9 @@ import (
 
 	"github.com/kube-placement/placement-scheduler/internal/render"
 	"github.com/kube-placement/placement-scheduler/manifests"
+	"github.com/kube-placement/placement-scheduler/pkg/decision"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/decisions"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/nodeaffinity"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/podaffinity"
 )
@@ -368,6 +372,34 @@ resources: {requests: {cpu: 200m, memory: 1Gi}, limits: {memory: 2Gi}}
 			}
 		},
 	}, {
+		name: "decision records: args, and off",
+		values: `plugins: {decisions: {topNodes: 9, retention: 90m, maxRecords: 123, queueSize: 45}}`,
+		check: func(t *testing.T, objs []*unstructured.Unstructured, cfg *config.KubeSchedulerConfiguration) {
+			got, err := decisionArgs(cfg.Profiles[0])
+			if err != nil || got.TopNodes != 9 || got.Retention != 90*time.Minute || got.MaxRecords != 123 || got.QueueSize != 45 {
+				t.Errorf("PlacementDecisions args %+v, %v", got, err)
+			}
+		},
+	}, {
+		name:   "decision records off",
+		values: `plugins: {decisions: {enabled: false}}`,
+		check: func(t *testing.T, objs []*unstructured.Unstructured, cfg *config.KubeSchedulerConfiguration) {
+			p := cfg.Profiles[0]
+			for _, pl := range p.Plugins.MultiPoint.Enabled {
+				if pl.Name == decisions.Name {
+					t.Error("PlacementDecisions is still enabled")
+				}
+			}
+			for _, pc := range p.PluginConfig {
+				if pc.Name == decisions.Name {
+					t.Error("PlacementDecisions still has args")
+				}
+			}
+			if n := len(p.Plugins.MultiPoint.Enabled); n < 10 {
+				t.Errorf("%d plugins left; only PlacementDecisions should go", n)
+			}
+		},
+	}, {
 		name: "plugin args, scheduler name, lease and extra profiles",
 		values: `
 schedulerName: default-scheduler
@@ -501,6 +533,10 @@ func TestChartRejectsBadValues(t *testing.T) {
 		{`resources: {request: {cpu: 1}}`, "request"},
 		{`serviceMonitor: {enabled: "true"}`, "enabled"},
 		{`leaderElection: {enabled: false}`, "leaderElection.enabled"},
+		{`plugins: {decisions: {topNodes: 0}}`, "topNodes"},
+		{`plugins: {decisions: {retention: a day}}`, "retention"},
+		{`plugins: {decisions: {maxRecord: 10}}`, "maxRecord"},
+		{`plugins: {decisions: {enabled: "no"}}`, "enabled"},
 	}
 	ch, err := loader.Load(render.ChartDir())
 	if err != nil {
@@ -527,6 +563,16 @@ func chartAppVersion(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return ch.Metadata.AppVersion
+}
+
+// decisionArgs parses the profile's PlacementDecisions args as the plugin does.
+func decisionArgs(p config.KubeSchedulerProfile) (decision.Config, error) {
+	for _, pc := range p.PluginConfig {
+		if pc.Name == decisions.Name {
+			return decisions.ParseArgs(pc.Args)
+		}
+	}
+	return decision.Config{}, fmt.Errorf("no PlacementDecisions args")
 }
 
 // TestVersionsAgree: our release is written once, in VERSION; the chart and

@@ -64,9 +64,24 @@ the plugin list is kept in one place.
 {{- $_ := set .args "hardPodAffinityWeight" $.Values.plugins.podAffinity.hardPodAffinityWeight -}}
 {{- $_ := set .args "ignorePreferredTermsOfExistingPods" $.Values.plugins.podAffinity.ignorePreferredTermsOfExistingPods -}}
 {{- end -}}
-{{- if ne .name "PlacementNodeAffinity" -}}
+{{- if eq .name "PlacementDecisions" -}}
+{{- $args := .args -}}
+{{- range $key := list "topNodes" "retention" "maxRecords" "queueSize" -}}
+{{- $_ := set $args $key (index $.Values.plugins.decisions $key) -}}
+{{- end -}}
+{{- end -}}
+{{- if and (ne .name "PlacementNodeAffinity") (or (ne .name "PlacementDecisions") $.Values.plugins.decisions.enabled) -}}
 {{- $pluginConfig = append $pluginConfig . -}}
 {{- end -}}
+{{- end -}}
+{{- if not .Values.plugins.decisions.enabled -}}
+{{- $enabled := list -}}
+{{- range $main.plugins.multiPoint.enabled -}}
+{{- if ne .name "PlacementDecisions" -}}
+{{- $enabled = append $enabled . -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $main.plugins.multiPoint "enabled" $enabled -}}
 {{- end -}}
 {{- with .Values.plugins.nodeAffinity.addedAffinity -}}
 {{- $pluginConfig = append $pluginConfig (dict "name" "PlacementNodeAffinity" "args" (dict "addedAffinity" .)) -}}
