@@ -372,7 +372,7 @@ resources: {requests: {cpu: 200m, memory: 1Gi}, limits: {memory: 2Gi}}
 			}
 		},
 	}, {
-		name: "decision records: args, and off",
+		name:   "decision records: args, and off",
 		values: `plugins: {decisions: {topNodes: 9, retention: 90m, maxRecords: 123, queueSize: 45}}`,
 		check: func(t *testing.T, objs []*unstructured.Unstructured, cfg *config.KubeSchedulerConfiguration) {
 			got, err := decisionArgs(cfg.Profiles[0])

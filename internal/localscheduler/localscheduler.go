@@ -61,6 +61,8 @@ type Scheduler struct {
 	crashed atomic.Bool
 	// identity is the leader-election identity, "" without leader election.
 	identity string
+	// recording writes the decision records.
+	recording *decisions.Recording
 }
 
 // Start sets the scheduler up and runs it in the background. Configuration
@@ -112,6 +114,7 @@ func Start(ctx context.Context, o Options) (_ *Scheduler, err error) {
 		return nil, err
 	}
 	s.cancel = cancel
+	s.recording = recording
 	s.done = make(chan struct{})
 	run := func() error { return app.Run(runCtx, cc, sched) }
 	if cc.LeaderElection != nil {
@@ -204,10 +207,24 @@ func WriteConfig(dir string, raw []byte, kubeconfig string) (string, error) {
 func (s *Scheduler) Identity() string { return s.identity }
 
 // Crash stops the instance the way a killed process stops: it keeps the
-// lease it holds, which the others may take only once it expires.
+// lease it holds, which the others may take only once it expires, and the
+// decision records it had not written are lost (Unwritten counts them).
 func (s *Scheduler) Crash() {
 	s.crashed.Store(true)
+	if s.recording != nil {
+		s.recording.Abandon()
+	}
 	s.Stop()
+}
+
+// Unwritten is the number of records of bound pods the instance holds
+// unwritten: after a crash, those it lost (its binding cycles still under
+// way when it died included, once they ended).
+func (s *Scheduler) Unwritten() int {
+	if s.recording == nil {
+		return 0
+	}
+	return s.recording.Unwritten()
 }
 
 // crashableLock is a lease lock that refuses every write once crashed is set.

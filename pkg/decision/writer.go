@@ -49,6 +49,8 @@ type Writer struct {
 	// active is set by the first record: only a scheduler that schedules
 	// (the leader) collects old records.
 	active atomic.Bool
+	// abandoned: the writer stops without writing what it holds.
+	abandoned atomic.Bool
 
 	done chan struct{}
 }
@@ -83,11 +85,12 @@ func (w *Writer) Enqueue(d *Decision) {
 	w.queue[uid] = d
 	w.order = append(w.order, uid)
 	queueLength.WithLabelValues(w.profile).Set(float64(len(w.order)))
-	if len(w.order) >= w.batch {
-		select {
-		case w.wake <- struct{}{}:
-		default:
-		}
+	// Wake the writer at once: a record waits only for the writes ahead of
+	// it, which keeps what a killed scheduler loses small. Under load the
+	// records queue up while a batch is written, and go in the next one.
+	select {
+	case w.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -122,6 +125,19 @@ func (w *Writer) requeue(d *Decision) {
 	w.queue[uid] = d
 	w.order = append(w.order, uid)
 	queueLength.WithLabelValues(w.profile).Set(float64(len(w.order)))
+}
+
+// Queued counts the queued records with the given outcome.
+func (w *Writer) Queued(o Outcome) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, d := range w.queue {
+		if d.Outcome == o {
+			n++
+		}
+	}
+	return n
 }
 
 // Len is the number of queued records.
@@ -165,6 +181,14 @@ func (w *Writer) Run(ctx context.Context) {
 	}
 }
 
+// Abandon makes the writer stop, when its context ends, without writing
+// what it holds, as a killed process would; Len then counts what was lost
+// (records of attempts that end later are queued, and lost, too). Tests use
+// it to stand for SIGKILL.
+func (w *Writer) Abandon() {
+	w.abandoned.Store(true)
+}
+
 // Done is closed once Run has returned.
 func (w *Writer) Done() <-chan struct{} { return w.done }
 
@@ -172,7 +196,7 @@ func (w *Writer) Done() <-chan struct{} { return w.done }
 func (w *Writer) drain(logger klog.Logger) {
 	ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), logger), w.stopGrace)
 	defer cancel()
-	for w.Len() > 0 && ctx.Err() == nil {
+	for w.Len() > 0 && ctx.Err() == nil && !w.abandoned.Load() {
 		if !w.writeAll(ctx) {
 			break
 		}

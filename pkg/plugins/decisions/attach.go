@@ -56,6 +56,23 @@ func Attach(ctx context.Context, cc *schedulerappconfig.CompletedConfig, sched *
 	return rec, nil
 }
 
+// Abandon makes the writers stop without writing what they hold, as in a
+// killed process (for tests).
+func (r *Recording) Abandon() {
+	for _, w := range r.writers {
+		w.Abandon()
+	}
+}
+
+// Unwritten counts the records of bound pods the writers hold.
+func (r *Recording) Unwritten() int {
+	n := 0
+	for _, w := range r.writers {
+		n += w.Queued(decision.Bound)
+	}
+	return n
+}
+
 // Wait returns once every writer has stopped (ctx ended, the queue written
 // or given up on).
 func (r *Recording) Wait() {
