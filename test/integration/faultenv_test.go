@@ -64,11 +64,14 @@ type faultEnv struct {
 	schedulers []*apiproxy.Proxy
 	// deleted are pods the test deleted, which no longer count.
 	deleted map[string]bool
+	// droppedBefore is the decision records dropped in this process before
+	// the test began (the counter is the process's).
+	droppedBefore float64
 }
 
 func newFaultEnv(t *testing.T, apiserverFlags ...string) *faultEnv {
 	e := newEnv(t, apiserverFlags...)
-	f := &faultEnv{env: e, checker: &keptcheck.Checker{}, deleted: map[string]bool{}}
+	f := &faultEnv{env: e, checker: &keptcheck.Checker{}, deleted: map[string]bool{}, droppedBefore: decisionMetric(t, "placement_decision_records_dropped_total")}
 	f.admin = f.startProxy()
 	cs, err := kubernetes.NewForConfig(f.admin.Config())
 	if err != nil {
@@ -99,6 +102,18 @@ func (f *faultEnv) startProxy() *apiproxy.Proxy {
 // instance on the same network path) keeps its request log.
 func (f *faultEnv) startScheduler(p *apiproxy.Proxy, leaderElect bool, flags ...string) (*localscheduler.Scheduler, *apiproxy.Proxy) {
 	f.t.Helper()
+	return f.startInstance(p, faultConfig(f.t), leaderElect, flags...)
+}
+
+// startSchedulerWith runs one instance, without leader election, with the
+// given configuration.
+func (f *faultEnv) startSchedulerWith(cfg []byte) (*localscheduler.Scheduler, *apiproxy.Proxy) {
+	f.t.Helper()
+	return f.startInstance(nil, cfg, false)
+}
+
+func (f *faultEnv) startInstance(p *apiproxy.Proxy, cfg []byte, leaderElect bool, flags ...string) (*localscheduler.Scheduler, *apiproxy.Proxy) {
+	f.t.Helper()
 	if p == nil {
 		p = f.startProxy()
 		f.mu.Lock()
@@ -109,7 +124,7 @@ func (f *faultEnv) startScheduler(p *apiproxy.Proxy, leaderElect bool, flags ...
 	if err := p.WriteKubeconfig(kubeconfig); err != nil {
 		f.t.Fatal(err)
 	}
-	s := f.env.startScheduler(localscheduler.Options{Kubeconfig: kubeconfig, Config: faultConfig(f.t), LeaderElect: leaderElect, Flags: flags, Plugins: f.checker.Registry()})
+	s := f.env.startScheduler(localscheduler.Options{Kubeconfig: kubeconfig, Config: cfg, LeaderElect: leaderElect, Flags: flags, Plugins: f.checker.Registry()})
 	return s, p
 }
 
@@ -310,11 +325,14 @@ type faultReport struct {
 	wrong, fitting int
 	// checked counts pods evaluated with kept and fresh counts.
 	checked, leaked int
+	// recordsMissing counts bound pods without a record naming their node;
+	// recordsDropped, the records the writers dropped.
+	recordsMissing, recordsDropped int
 }
 
 func (r faultReport) String() string {
-	return fmt.Sprintf("fault %s: %d pods on %d nodes, recovered in %v; double binds %d (refused %d), wrong placements %d, pending that fit %d, pods checked against a fresh count %d, leaked goroutines %d",
-		r.fault, r.pods, r.nodes, r.recovery.Round(100*time.Millisecond), r.doubleBinds, r.refusedBinds, r.wrong, r.fitting, r.checked, r.leaked)
+	return fmt.Sprintf("fault %s: %d pods on %d nodes, recovered in %v; double binds %d (refused %d), wrong placements %d, pending that fit %d, pods checked against a fresh count %d, leaked goroutines %d; decision records missing %d, dropped %d",
+		r.fault, r.pods, r.nodes, r.recovery.Round(100*time.Millisecond), r.doubleBinds, r.refusedBinds, r.wrong, r.fitting, r.checked, r.leaked, r.recordsMissing, r.recordsDropped)
 }
 
 // verify checks the settled cluster, stops every scheduler instance and
@@ -349,6 +367,8 @@ func (f *faultEnv) verify(r *faultReport, instances ...*localscheduler.Scheduler
 	for _, s := range instances {
 		s.Stop()
 	}
+	// After the stop: a stopping writer writes what it holds, or drops it.
+	f.checkRecords(r, pods)
 	r.leaked = f.checkGoroutines()
 	f.t.Log(r)
 }

@@ -1,0 +1,148 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/component-base/metrics/legacyregistry"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kube-placement/placement-scheduler/internal/apiproxy"
+	"github.com/kube-placement/placement-scheduler/pkg/decision"
+)
+
+// decisionMetric sums a metric of the decision writers of the profile
+// placement-scheduler, as this process's /metrics would show it: the
+// in-process schedulers register there.
+func decisionMetric(t *testing.T, name string) float64 {
+	t.Helper()
+	families, err := legacyregistry.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range families {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "profile" && l.GetValue() == "placement-scheduler" {
+					sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return sum
+}
+
+// checkRecords: every bound pod has a record, but for at most the records
+// the writers dropped during the test. A record names the pod's node, or
+// is a Failed attempt: a bind the scheduler saw fail (the apiserver down)
+// may have been made, and the pod's next attempt then failed too, on
+// another node; the latest attempt is the one recorded.
+func (f *faultEnv) checkRecords(r *faultReport, pods []v1.Pod) {
+	f.t.Helper()
+	dyn, err := dynamic.NewForConfig(f.cluster.Config)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var missing, wrong []string
+	failedElsewhere := 0
+	err = wait.PollUntilContextTimeout(f.ctx, 200*time.Millisecond, 20*time.Second, true, func(ctx context.Context) (bool, error) {
+		records, err := decision.List(ctx, dyn, decision.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		byUID := map[string]decision.Decision{}
+		for _, d := range records.Items {
+			byUID[d.Pod.UID] = d
+		}
+		missing, wrong, failedElsewhere = missing[:0], wrong[:0], 0
+		for _, p := range bound(pods) {
+			d, ok := byUID[string(p.UID)]
+			switch {
+			case !ok:
+				missing = append(missing, p.Name)
+			case d.Node == p.Spec.NodeName:
+			case d.Outcome == decision.Failed:
+				failedElsewhere++
+			default:
+				wrong = append(wrong, fmt.Sprintf("%s (record: %s on %q, attempt %d; bound to %s)", p.Name, d.Outcome, d.Node, d.Attempts, p.Spec.NodeName))
+			}
+		}
+		r.recordsDropped = int(decisionMetric(f.t, "placement_decision_records_dropped_total") - f.droppedBefore)
+		return len(missing) <= r.recordsDropped && len(wrong) == 0, nil
+	})
+	r.recordsMissing = len(missing)
+	if failedElsewhere > 0 {
+		f.t.Logf("%d bound pods' latest record is a failed bind on another node", failedElsewhere)
+	}
+	if err != nil {
+		f.t.Errorf("%d bound pods have no record (e.g. %v), the writers dropped %d; %d records name another node: %v", len(missing), missing[:min(5, len(missing))], r.recordsDropped, len(wrong), wrong[:min(5, len(wrong))])
+	}
+}
+
+// TestFaultSlowRecordWrites: every write of a decision record takes a
+// second while 2,000 pods arrive, and the writer may queue 50 records.
+// Scheduling must not wait for the records: every pod is placed as in the
+// other faults; the queue stays within its bound; the records that did not
+// fit are dropped and counted, and every other bound pod has its record.
+func TestFaultSlowRecordWrites(t *testing.T) {
+	f := newFaultEnv(t)
+	cfg := faultConfig(t)
+	cfg = []byte(strings.Replace(string(cfg), "queueSize: 5000", "queueSize: 50", 1))
+	var doc map[string]any
+	if err := yaml.Unmarshal(cfg, &doc); err != nil || !strings.Contains(string(cfg), "queueSize: 50") {
+		t.Fatalf("the configuration has no queueSize to lower: %v", err)
+	}
+	s, p := f.startSchedulerWith(cfg)
+	p.SetDelay(func(r *http.Request) apiproxy.Delay {
+		if strings.Contains(r.URL.Path, "/"+decision.Resource) && r.Method == http.MethodPatch {
+			return apiproxy.Delay{Before: time.Second}
+		}
+		return apiproxy.Delay{}
+	})
+	var (
+		mu   sync.Mutex
+		peak float64
+		stop = make(chan struct{})
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			v := decisionMetric(t, "placement_decision_records_queued")
+			mu.Lock()
+			peak = max(peak, v)
+			mu.Unlock()
+		}
+	}()
+	end := f.run(func() {})
+	r := &faultReport{fault: "SlowRecordWrites", recovery: f.waitSettled(faultPods).Sub(end)}
+	close(stop)
+	<-done
+	if peak > 50 {
+		t.Errorf("up to %v records queued; the bound is 50", peak)
+	}
+	t.Logf("up to %v records queued", peak)
+	p.SetDelay(nil)
+	f.verify(r, s)
+	if r.recordsDropped == 0 {
+		t.Error("no record was dropped: the fault did not fill the queue")
+	}
+}
+
