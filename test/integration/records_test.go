@@ -145,4 +145,3 @@ func TestFaultSlowRecordWrites(t *testing.T) {
 		t.Error("no record was dropped: the fault did not fill the queue")
 	}
 }
-
