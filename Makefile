@@ -38,7 +38,7 @@ ROUNDS    ?= 1
 PERFRUN   ?= BenchmarkPerfSchedulingPlacement
 PERFFLAGS  = -vet=off -run '^$$' -bench '$(PERFRUN)' -benchtime 1x -timeout 180m
 
-.PHONY: faults soak scale image-oci help all build scheduler kubectl-plugin run test unit race integration fuzz lint fmt image dist clean bench perf perf-full perf-scale perf-scale-cpu perf-smoke
+.PHONY: faults soak scale image-oci help all build scheduler kubectl-plugin run test unit race integration fuzz lint fmt image dist clean bench perf perf-full perf-scale perf-scale-cpu perf-smoke perf-records
 
 all: build
 
@@ -132,6 +132,16 @@ perf-scale-cpu: $(BIN)/etcd ## CPU per pod at 5,000 nodes, one process per size 
 	    || { tail -50 _output/$@/go-test-$$round-$$size.log; exit 1; }; \
 	done; done
 	$(GO) run ./test/bench/report -data _output/$@ -docs docs/5000-nodes-scale-cpu
+
+# What recording decisions costs: SchedulingBasic and hostname anti-affinity
+# scheduled by two profiles of one in-process scheduler, recording on and
+# off, adjacent and alternating, ROUNDS rounds; medians, with CPU per pod
+# and record writes per pod (test/bench/records; docs/decisions.md).
+RECORDSFLAGS ?= -nodes 5000 -pods 1000
+perf-records: ## decision recording on vs off, 5,000 nodes (docs/decisions.md)
+	@mkdir -p _output
+	$(GO) test -run '^$$' -bench BenchmarkRecording -benchtime 1x -timeout 3h -v ./test/bench/records/ -args $(RECORDSFLAGS) -rounds $(ROUNDS) 2>&1 \
+	  | grep -E 'records_test.go|^Benchmark|^ok|FAIL' | tee _output/perf-records.txt
 
 # Each plugin beside its in-tree twin on 500 and 5,000 nodes (Go
 # benchmarks); benchstat prints ours against upstream (ratios in the "vs

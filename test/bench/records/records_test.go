@@ -1,0 +1,281 @@
+// Package records measures what recording decisions costs the scheduler:
+// the same workloads scheduled by two profiles of one in-process scheduler,
+// one recording its decisions (PlacementDecisions) and one not, as adjacent
+// runs of the same process, alternating which goes first. upstream's
+// scheduler_perf, which `make perf` drives, builds and runs its scheduler
+// itself, so it cannot attach the recorder (pkg/plugins/decisions.Attach
+// needs the scheduler between its construction and its start); this harness
+// runs the scheduler through the binary's own start-up instead
+// (internal/localscheduler). `make perf-records` runs it.
+package records
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/component-base/metrics/legacyregistry"
+	"k8s.io/klog/v2/ktesting"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kube-placement/placement-scheduler/internal/localcluster"
+	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
+	"github.com/kube-placement/placement-scheduler/manifests"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/decisions"
+)
+
+var (
+	nodes  = flag.Int("nodes", 100, "nodes in the cluster")
+	pods   = flag.Int("pods", 200, "pods per workload run")
+	rounds = flag.Int("rounds", 1, "rounds; each runs every workload with both profiles")
+)
+
+const (
+	recording = "placement-scheduler"
+	plain     = "placement-norecord"
+)
+
+// workloads are scheduler_perf's SchedulingBasic and hostname
+// anti-affinity (SchedulingPodAntiAffinity): plain pods, and pods that
+// repel each other per node.
+var workloads = []string{"SchedulingBasic", "HostnameAntiAffinity"}
+
+func BenchmarkRecording(b *testing.B) {
+	_, ctx := ktesting.NewTestContext(b)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cluster, err := localcluster.Start(ctx, localcluster.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cluster.Stop()
+	cs, err := kubernetes.NewForConfig(cluster.Config)
+	if err != nil {
+		b.Fatal(err)
+	}
+	createNodes(ctx, b, cs, *nodes)
+	kubeconfig := b.TempDir() + "/kubeconfig"
+	if err := cluster.WriteKubeconfig(kubeconfig); err != nil {
+		b.Fatal(err)
+	}
+	s, err := localscheduler.Start(ctx, localscheduler.Options{Kubeconfig: kubeconfig, Config: twoProfiles(b), Flags: []string{"--secure-port=0"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Stop()
+
+	type key struct{ workload, profile string }
+	rates, cpus := map[key][]float64{}, map[key][]float64{}
+	writes := map[string]float64{}
+	for b.Loop() {
+		for r := 0; r < *rounds; r++ {
+			for i, w := range workloads {
+				order := []string{recording, plain}
+				if (r+i)%2 == 1 {
+					slices.Reverse(order)
+				}
+				for _, p := range order {
+					written := metric(b, "placement_decision_records_written_total")
+					rate, cpu := run(ctx, b, cs, w, p, fmt.Sprintf("%s-%s-%d", strings.ToLower(w), p, r))
+					k := key{w, p}
+					rates[k], cpus[k] = append(rates[k], rate), append(cpus[k], cpu)
+					if p == recording {
+						writes[w] = (metric(b, "placement_decision_records_written_total") - written) / float64(*pods)
+					}
+					b.Logf("round %d %s %s: %.1f pods/s, %.2f ms CPU per pod", r+1, w, p, rate, cpu*1000)
+				}
+			}
+		}
+	}
+	for _, w := range workloads {
+		for _, p := range []string{recording, plain} {
+			k := key{w, p}
+			b.ReportMetric(median(rates[k]), w+"/"+p+"-pods/s")
+			b.ReportMetric(median(cpus[k])*1000, w+"/"+p+"-cpu-ms/pod")
+		}
+		onRate, offRate := median(rates[key{w, recording}]), median(rates[key{w, plain}])
+		onCPU, offCPU := median(cpus[key{w, recording}]), median(cpus[key{w, plain}])
+		b.Logf("%s, %d nodes, %d pods, medians of %d rounds: recording on %.1f pods/s %.2f ms CPU/pod; off %.1f pods/s %.2f ms CPU/pod; on/off pods/s %.3f, CPU/pod %.3f; %.2f record writes per pod",
+			w, *nodes, *pods, *rounds, onRate, onCPU*1000, offRate, offCPU*1000, onRate/offRate, onCPU/offCPU, writes[w])
+	}
+}
+
+// twoProfiles is the deployable configuration with a second profile, the
+// same but for PlacementDecisions, and the client's rate limit raised as
+// scheduler_perf raises it.
+func twoProfiles(b *testing.B) []byte {
+	var doc map[string]any
+	if err := yaml.Unmarshal(manifests.SchedulerConfig, &doc); err != nil {
+		b.Fatal(err)
+	}
+	doc["clientConnection"] = map[string]any{"qps": 5000, "burst": 5000}
+	doc["leaderElection"] = map[string]any{"leaderElect": false}
+	profiles := doc["profiles"].([]any)
+	on := profiles[0].(map[string]any)
+	off := map[string]any{}
+	raw, _ := yaml.Marshal(on)
+	if err := yaml.Unmarshal(raw, &off); err != nil {
+		b.Fatal(err)
+	}
+	off["schedulerName"] = plain
+	mp := off["plugins"].(map[string]any)["multiPoint"].(map[string]any)
+	var enabled []any
+	for _, p := range mp["enabled"].([]any) {
+		if p.(map[string]any)["name"] != decisions.Name {
+			enabled = append(enabled, p)
+		}
+	}
+	mp["enabled"] = enabled
+	doc["profiles"] = []any{on, off}
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// run creates the workload's pods in a namespace of their own and waits for
+// all of them to be bound; it returns pods/s and the process's CPU seconds
+// per pod (scheduler, apiserver and this client: etcd too runs in-process).
+func run(ctx context.Context, b *testing.B, cs kubernetes.Interface, workload, profile, namespace string) (float64, float64) {
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	cpu0, start := cpuTime(), time.Now()
+	parallel(ctx, b, *pods, func(i int) error {
+		_, err := cs.CoreV1().Pods(namespace).Create(ctx, pod(workload, profile, i), metav1.CreateOptions{})
+		return err
+	})
+	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Minute, true, func(ctx context.Context) (bool, error) {
+		list, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName!=", ResourceVersion: "0"})
+		if err != nil {
+			return false, err
+		}
+		return len(list.Items) == *pods, nil
+	})
+	if err != nil {
+		b.Fatalf("%s with %s: %v", workload, profile, err)
+	}
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	return float64(*pods) / elapsed.Seconds(), cpu.Seconds() / float64(*pods)
+}
+
+func pod(workload, profile string, i int) *v1.Pod {
+	p := &v1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("pod-%05d", i), Labels: map[string]string{"color": "green"}},
+		Spec: v1.PodSpec{
+			SchedulerName: profile,
+			Containers: []v1.Container{{Name: "pause", Image: "registry.k8s.io/pause:3.10", Resources: v1.ResourceRequirements{
+				Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse("100m"), v1.ResourceMemory: resource.MustParse("500Mi")},
+			}}},
+		},
+	}
+	if workload == "HostnameAntiAffinity" {
+		p.Spec.Affinity = &v1.Affinity{PodAntiAffinity: &v1.PodAntiAffinity{
+			RequiredDuringSchedulingIgnoredDuringExecution: []v1.PodAffinityTerm{{
+				LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"color": "green"}},
+				TopologyKey:   v1.LabelHostname,
+			}},
+		}}
+	}
+	return p
+}
+
+func createNodes(ctx context.Context, b *testing.B, cs kubernetes.Interface, n int) {
+	capacity := v1.ResourceList{v1.ResourceCPU: resource.MustParse("4"), v1.ResourceMemory: resource.MustParse("32Gi"), v1.ResourcePods: resource.MustParse("110")}
+	parallel(ctx, b, n, func(i int) error {
+		name := fmt.Sprintf("node-%05d", i)
+		_, err := cs.CoreV1().Nodes().Create(ctx, &v1.Node{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{v1.LabelHostname: name, v1.LabelTopologyZone: fmt.Sprintf("zone-%d", i%10)}},
+			Status: v1.NodeStatus{Capacity: capacity, Allocatable: capacity,
+				Conditions: []v1.NodeCondition{{Type: v1.NodeReady, Status: v1.ConditionTrue}}},
+		}, metav1.CreateOptions{})
+		return err
+	})
+}
+
+func parallel(ctx context.Context, b *testing.B, n int, do func(int) error) {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		next  = make(chan int)
+	)
+	for range 16 {
+		wg.Go(func() {
+			for i := range next {
+				if err := do(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		b.Fatal(first)
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// metric sums a decision-records counter of the recording profile.
+func metric(b *testing.B, name string) float64 {
+	families, err := legacyregistry.DefaultGatherer.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mf := range families {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "profile" && l.GetValue() == recording {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
