@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-placement/placement-scheduler/manifests"
+	"github.com/kube-placement/placement-scheduler/pkg/decision"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/decisions"
 )
@@ -46,6 +47,8 @@ type Options struct {
 	// Plugins replace the factories of plugins of ours by name (tests wrap
 	// a plugin this way); nil keeps them all.
 	Plugins frameworkruntime.Registry
+	// DecisionStore keeps the decision records; nil means the API server.
+	DecisionStore decision.Store
 }
 
 // Scheduler is a running instance.
@@ -108,7 +111,7 @@ func Start(ctx context.Context, o Options) (_ *Scheduler, err error) {
 		cancel()
 		return nil, fmt.Errorf("setting up the scheduler: %w", err)
 	}
-	recording, err := decisions.Attach(runCtx, cc, sched)
+	recording, err := decisions.AttachTo(runCtx, cc, sched, o.DecisionStore)
 	if err != nil {
 		cancel()
 		return nil, err

@@ -145,6 +145,22 @@ func TestDecisionRecords(t *testing.T) {
 		}
 	})
 
+	t.Run("a retried pod keeps one record, its latest attempt", func(t *testing.T) {
+		pod := e.getPod(&v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "undecided", Namespace: metav1.NamespaceDefault}})
+		e.patchNode("node-a1", func(n *v1.Node) { n.Labels[fixtures.GPULabel] = "true" })
+		if node := e.waitBound(pod, 30*time.Second); node != "node-a1" {
+			t.Fatalf("bound to %s, want node-a1", node)
+		}
+		rec := e.waitDecision(dyn, pod, decision.Bound)
+		if rec.Node != "node-a1" || rec.Attempts < 2 || rec.Name != string(pod.UID) {
+			t.Errorf("record %+v; want the pod's one record, now bound to node-a1 in a later attempt", rec)
+		}
+		list, err := decision.List(e.ctx, dyn, decision.ListOptions{Namespace: pod.Namespace, PodName: pod.Name})
+		if err != nil || len(list.Items) != 1 {
+			t.Errorf("records of %s: %d, %v; want 1", pod.Name, len(list.Items), err)
+		}
+	})
+
 	t.Run("readers", func(t *testing.T) {
 		stranger := filepath.Join(t.TempDir(), "stranger.kubeconfig")
 		if err := e.cluster.WriteKubeconfigAs(stranger, "mallory", nil); err != nil {

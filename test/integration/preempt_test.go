@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,9 +12,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-placement/placement-scheduler/internal/fixtures"
+	"github.com/kube-placement/placement-scheduler/pkg/decision"
 	"github.com/kube-placement/placement-scheduler/pkg/explain"
 	"github.com/kube-placement/placement-scheduler/pkg/workload"
 )
@@ -80,9 +83,21 @@ func TestSimulatePreemption(t *testing.T) {
 	if !slices.Equal(deleted, []string{"low-b1-first"}) {
 		t.Fatalf("the scheduler preempted %v; simulate said low-b1-first", deleted)
 	}
+	// The victim is still terminating (no kubelet ends it): the pod's
+	// latest decision is the nomination.
+	dyn, err := dynamic.NewForConfig(e.cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := e.waitDecision(dyn, pod, decision.Nominated); rec.Node != "node-b1" || !strings.Contains(rec.Message, "preemption:") {
+		t.Errorf("record %+v; want node-b1 nominated, with preemption's message", rec)
+	}
 	e.deletePod(existing[0])
 	if node := e.waitBound(pod, 30*time.Second); node != p.NodeName {
 		t.Errorf("bound to %s; simulate said %s", node, p.NodeName)
+	}
+	if rec := e.waitDecision(dyn, pod, decision.Bound); rec.Node != p.NodeName || rec.Attempts < 2 {
+		t.Errorf("record %+v; want bound to %s in a later attempt", rec, p.NodeName)
 	}
 }
 

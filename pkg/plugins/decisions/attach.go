@@ -24,6 +24,14 @@ type Recording struct {
 // plugin, with the profile's args, and starts the writers; they stop with
 // ctx. Call it between app.Setup and app.Run.
 func Attach(ctx context.Context, cc *schedulerappconfig.CompletedConfig, sched *scheduler.Scheduler) (*Recording, error) {
+	return AttachTo(ctx, cc, sched, nil)
+}
+
+// AttachTo is Attach with the records kept in store; nil means the API
+// server (a PlacementDecision per pod). The benchmarks pass a store that
+// keeps nothing, to tell the scheduler's part of the cost from the API
+// server's.
+func AttachTo(ctx context.Context, cc *schedulerappconfig.CompletedConfig, sched *scheduler.Scheduler, store decision.Store) (*Recording, error) {
 	profiles := map[string]decision.Profile{}
 	configs := map[string]decision.Config{}
 	for _, p := range cc.ComponentConfig.Profiles {
@@ -41,11 +49,13 @@ func Attach(ctx context.Context, cc *schedulerappconfig.CompletedConfig, sched *
 	if len(configs) == 0 {
 		return rec, nil
 	}
-	client, err := dynamic.NewForConfig(cc.KubeConfig)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", Name, err)
+	if store == nil {
+		client, err := dynamic.NewForConfig(cc.KubeConfig)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", Name, err)
+		}
+		store = decision.NewAPIStore(client)
 	}
-	store := decision.NewAPIStore(client)
 	for name, cfg := range configs {
 		w := decision.NewWriter(store, name, cfg)
 		rec.writers = append(rec.writers, w)
