@@ -10,11 +10,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/internal/localcluster"
 	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 	"github.com/kube-placement/placement-scheduler/internal/render"
+	"github.com/kube-placement/placement-scheduler/pkg/decision"
 )
 
 // installation is one way of deploying placement-scheduler: its objects
@@ -82,7 +84,7 @@ func TestManifestsRBAC(t *testing.T) {
 func testInstallation(t *testing.T, in installation) {
 	e := newEnv(t, "--authorization-mode=RBAC")
 	kinds := e.apply(in.objects)
-	for _, want := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget"} {
+	for _, want := range []string{"CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget"} {
 		if !slices.Contains(kinds, want) {
 			t.Errorf("rendered manifests have no %s (got %v)", want, kinds)
 		}
@@ -99,6 +101,12 @@ func testInstallation(t *testing.T, in installation) {
 	pod := e.createPod(pausePod("rbac-probe").Obj())
 	e.waitBound(pod, 60*time.Second)
 	e.expectLeaseHeld(in.namespace, in.lease)
+	// Its decision record, written as the scheduler's ServiceAccount.
+	dyn, err := dynamic.NewForConfig(e.cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitDecision(dyn, pod, decision.Bound)
 
 	sa := e.clientFor(asSA)
 	secret := &v1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "x"}}
