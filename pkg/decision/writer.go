@@ -71,20 +71,9 @@ func NewWriter(store Store, profile string, cfg Config) *Writer {
 // Enqueue queues d; it never blocks.
 func (w *Writer) Enqueue(d *Decision) {
 	w.active.Store(true)
-	uid := types.UID(d.Pod.UID)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if _, queued := w.queue[uid]; queued {
-		w.queue[uid] = d
+	if !w.push(d, true) {
 		return
 	}
-	if len(w.order) >= w.cfg.QueueSize {
-		recordsDropped.WithLabelValues(w.profile).Inc()
-		return
-	}
-	w.queue[uid] = d
-	w.order = append(w.order, uid)
-	queueLength.WithLabelValues(w.profile).Set(float64(len(w.order)))
 	// Wake the writer at once: a record waits only for the writes ahead of
 	// it, which keeps what a killed scheduler loses small. Under load the
 	// records queue up while a batch is written, and go in the next one.
@@ -92,6 +81,30 @@ func (w *Writer) Enqueue(d *Decision) {
 	case w.wake <- struct{}{}:
 	default:
 	}
+}
+
+// push queues d at the tail and reports whether it did. A queued record of
+// the same pod is replaced by d if replace is set (a newer attempt), else d
+// is dropped silently (it is the older one); a full queue drops d and
+// counts it.
+func (w *Writer) push(d *Decision, replace bool) bool {
+	uid := types.UID(d.Pod.UID)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, queued := w.queue[uid]; queued {
+		if replace {
+			w.queue[uid] = d
+		}
+		return false
+	}
+	if len(w.order) >= w.cfg.QueueSize {
+		recordsDropped.WithLabelValues(w.profile).Inc()
+		return false
+	}
+	w.queue[uid] = d
+	w.order = append(w.order, uid)
+	queueLength.WithLabelValues(w.profile).Set(float64(len(w.order)))
+	return true
 }
 
 // take removes up to n records from the head of the queue.
@@ -112,19 +125,7 @@ func (w *Writer) take(n int) []*Decision {
 // requeue puts back a record whose write failed, unless a newer record of
 // the pod is queued or the queue is full (then it is dropped and counted).
 func (w *Writer) requeue(d *Decision) {
-	uid := types.UID(d.Pod.UID)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if _, queued := w.queue[uid]; queued {
-		return
-	}
-	if len(w.order) >= w.cfg.QueueSize {
-		recordsDropped.WithLabelValues(w.profile).Inc()
-		return
-	}
-	w.queue[uid] = d
-	w.order = append(w.order, uid)
-	queueLength.WithLabelValues(w.profile).Set(float64(len(w.order)))
+	w.push(d, false)
 }
 
 // Queued counts the queued records with the given outcome.

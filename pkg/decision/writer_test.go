@@ -152,11 +152,15 @@ func TestWriterBoundsItsQueue(t *testing.T) {
 	if n := w.Len(); n > 5 {
 		t.Errorf("%d records queued; the bound is 5", n)
 	}
-	if got := dropped(t, "bounded") - before; got != 15 {
-		t.Errorf("%v records dropped; want 15 (20 offered, 5 kept)", got)
+	if got := dropped(t, "bounded") - before; got < 10 {
+		t.Errorf("%v records dropped; want at least 10 (20 offered, 5 queued, at most 5 in flight)", got)
 	}
 	store.setFail(false)
-	waitFor(t, "the queued records written", func() bool { r, _ := store.count(); return r == 5 })
+	// Every record is written or counted as dropped.
+	waitFor(t, "every record written or dropped", func() bool {
+		r, _ := store.count()
+		return r+int(dropped(t, "bounded")-before) == 20
+	})
 	if n := w.Len(); n != 0 {
 		t.Errorf("%d records still queued", n)
 	}
