@@ -18,11 +18,14 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/kube-placement/placement-scheduler/internal/fixtures"
 	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 	"github.com/kube-placement/placement-scheduler/internal/render"
+	"github.com/kube-placement/placement-scheduler/pkg/decision"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
+	"github.com/kube-placement/placement-scheduler/pkg/plugins/decisions"
 )
 
 // TestSchedulerBinary builds the binary as `make` does and runs it as an
@@ -109,7 +112,11 @@ func TestSchedulerBinary(t *testing.T) {
 	}
 	var want []string
 	for name := range plugins.Registry() {
-		want = append(want, fmt.Sprintf(`scheduler_plugin_execution_duration_seconds_count{extension_point="PreFilter",plugin=%q`, name))
+		point := "PreFilter"
+		if name == decisions.Name {
+			point = "PostBind" // its one extension point
+		}
+		want = append(want, fmt.Sprintf(`scheduler_plugin_execution_duration_seconds_count{extension_point=%q,plugin=%q`, point, name))
 	}
 	want = append(want,
 		"\nrest_client_requests_total{",
@@ -119,6 +126,8 @@ func TestSchedulerBinary(t *testing.T) {
 		// PlacementPodAffinity's index, whose bounds docs/design.md gives.
 		"\nplacement_podaffinity_index_views ",
 		"\nplacement_podaffinity_index_entries ",
+		// The decision records the binary writes.
+		"\nplacement_decision_records_written_total{profile=\"placement-scheduler\"}",
 	)
 	var metrics string
 	missing := want
@@ -141,6 +150,24 @@ func TestSchedulerBinary(t *testing.T) {
 
 	stop()
 	checkJSONLogs(t, logs.Bytes())
+	// Stopped by SIGTERM, the binary wrote every record first.
+	dyn, err := dynamic.NewForConfig(e.cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, err := decision.List(e.ctx, dyn, decision.ListOptions{Namespace: metav1.NamespaceDefault})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := 0
+	for _, d := range records.Items {
+		if d.Outcome == decision.Bound && d.Node != "" {
+			bound++
+		}
+	}
+	if bound != 100 {
+		t.Errorf("%d Bound records after the binary stopped; want one per pod, 100", bound)
+	}
 }
 
 // leading reports whether the leader-election gauge is 1.
