@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/spf13/pflag"
@@ -155,11 +156,12 @@ func runElected(ctx context.Context, cc *schedulerappconfig.CompletedConfig, sch
 	lec.Callbacks = leaderelection.LeaderCallbacks{
 		OnStartedLeading: func(ctx context.Context) {
 			close(led)
-			err := app.Run(ctx, cc, sched)
-			// The configz registry is process-global: free the name for
-			// the instance that leads next.
-			configz.Delete("componentconfig")
-			term <- err
+			// app.Run registers the process-global configz name; an old
+			// leader cut off from the apiserver may still hold it (it stops
+			// only at its renew deadline, while the lease already expired),
+			// and a second registration fails app.Run. Separate processes
+			// do not share it, so terms are serialized here.
+			term <- leaderTerm(ctx, func(ctx context.Context) error { return app.Run(ctx, cc, sched) })
 			stop()
 		},
 		OnStoppedLeading: func() {},
@@ -175,6 +177,23 @@ func runElected(ctx context.Context, cc *schedulerappconfig.CompletedConfig, sch
 	default:
 		return errors.New("stopped without leading")
 	}
+}
+
+// configzTerm is held by the instance whose app.Run has the process-global
+// configz name registered.
+var configzTerm sync.Mutex
+
+// leaderTerm runs one leader's term once the previous term in this process
+// has ended, and frees the configz name after it.
+func leaderTerm(ctx context.Context, run func(context.Context) error) error {
+	configzTerm.Lock()
+	defer configzTerm.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := run(ctx)
+	configz.Delete("componentconfig")
+	return err
 }
 
 // WriteConfig stores a KubeSchedulerConfiguration (nil: the one in
