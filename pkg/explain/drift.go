@@ -117,33 +117,33 @@ var placementPlugins = []string{
 	"NodeName", "NodeAffinity", "TaintToleration", "InterPodAffinity",
 }
 
-// driftPrefix names the one-plugin profiles drift judges with, one per
-// placement plugin of each profile; no schedulerName can start with it.
-const driftPrefix = "drift/"
-
+// driftProfileName names the one-plugin profile that judges a profile's
+// pods with one of its placement plugins.
 func driftProfileName(profile, plugin string) string {
-	return driftPrefix + profile + "/" + plugin
+	return profile + "/" + plugin
 }
 
-// withDriftProfiles adds, for every profile, one profile per placement
-// plugin it enables, holding only that plugin (so that each rule is judged
-// even when an earlier one already rejects the node), with the profile's
-// plugin arguments; and the upstream default profile, when the
-// configuration has none named default-scheduler, so that the default
-// scheduler's pods are judged as it would judge them. It returns the
-// profiles and whether the default one was added.
-func withDriftProfiles(profiles []config.KubeSchedulerProfile) ([]config.KubeSchedulerProfile, bool, error) {
-	out := slices.Clone(profiles)
-	added := false
-	if !slices.ContainsFunc(profiles, func(p config.KubeSchedulerProfile) bool { return p.SchedulerName == v1.DefaultSchedulerName }) {
-		def, err := upstreamDefaultProfile()
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, *def)
-		added = true
+// withDefaultProfile adds upstream's default profile when the configuration
+// has none named default-scheduler, so that the default scheduler's pods
+// are judged and placed as it would; it says whether it added it.
+func withDefaultProfile(profiles []config.KubeSchedulerProfile) ([]config.KubeSchedulerProfile, bool, error) {
+	if slices.ContainsFunc(profiles, func(p config.KubeSchedulerProfile) bool { return p.SchedulerName == v1.DefaultSchedulerName }) {
+		return profiles, false, nil
 	}
-	for _, p := range out[:len(out):len(out)] {
+	def, err := upstreamDefaultProfile()
+	if err != nil {
+		return nil, false, err
+	}
+	return append(slices.Clone(profiles), *def), true, nil
+}
+
+// driftProfiles are, for every profile, one profile per placement plugin it
+// enables, holding only that plugin (so that each rule is judged even when
+// an earlier one already rejects the node), with the profile's plugin
+// arguments.
+func driftProfiles(profiles []config.KubeSchedulerProfile) []config.KubeSchedulerProfile {
+	var out []config.KubeSchedulerProfile
+	for _, p := range profiles {
 		for _, name := range enabledPlacementPlugins(p.Plugins) {
 			out = append(out, config.KubeSchedulerProfile{
 				SchedulerName:            driftProfileName(p.SchedulerName, name),
@@ -157,7 +157,7 @@ func withDriftProfiles(profiles []config.KubeSchedulerProfile) ([]config.KubeSch
 			})
 		}
 	}
-	return out, added, nil
+	return out
 }
 
 // enabledPlacementPlugins lists the placement plugins a profile runs as
@@ -205,7 +205,7 @@ func upstreamDefaultProfile() (*config.KubeSchedulerProfile, error) {
 // with where the scheduler would put it now. The session must have been
 // opened with Options.Drift.
 func (s *Session) Drift(ctx context.Context, o DriftOptions) (*Drift, error) {
-	if !s.drift {
+	if s.c.drift == nil {
 		return nil, fmt.Errorf("the session was not opened for drift")
 	}
 	ctx = quiet(ctx)
@@ -229,18 +229,25 @@ func (s *Session) Drift(ctx context.Context, o DriftOptions) (*Drift, error) {
 		}
 		return pods[i].Name < pods[j].Name
 	})
+	if err := s.c.sched.Cache.UpdateSnapshot(klog.FromContext(ctx), s.c.snapshot); err != nil {
+		return nil, err
+	}
+	doms, err := newDomains(s.c.snapshot)
+	if err != nil {
+		return nil, err
+	}
 	d := &Drift{TypeMeta: typeMeta("Drift"), Nodes: s.Nodes(), Pods: []DriftedPod{}}
 	if s.addedDefault {
 		d.Notes = append(d.Notes, fmt.Sprintf("pods of %s are judged with upstream's default profile (the configuration has none of that name)", v1.DefaultSchedulerName))
 	}
 	others := map[string]int{}
 	for _, pod := range pods {
-		if _, ok := s.c.sched.Profiles[pod.Spec.SchedulerName]; !ok || strings.HasPrefix(pod.Spec.SchedulerName, driftPrefix) {
+		if _, ok := s.c.sched.Profiles[pod.Spec.SchedulerName]; !ok {
 			others[pod.Spec.SchedulerName]++
 			continue
 		}
 		d.Checked++
-		broken, err := s.brokenRules(ctx, pod)
+		broken, err := s.brokenRules(ctx, pod, doms)
 		if err != nil {
 			return nil, fmt.Errorf("judging pod %s/%s: %w", pod.Namespace, pod.Name, err)
 		}
@@ -296,13 +303,17 @@ func running(p *v1.Pod) bool {
 }
 
 // brokenRules filters the pod's node with each placement plugin of its
-// profile alone, the pod taken out of the cache meanwhile.
-func (s *Session) brokenRules(ctx context.Context, pod *v1.Pod) ([]BrokenRule, error) {
+// profile alone, the pod taken out (see driftview.go for which nodes the
+// plugins see).
+func (s *Session) brokenRules(ctx context.Context, pod *v1.Pod, doms *domains) ([]BrokenRule, error) {
 	logger := klog.FromContext(ctx)
 	cache := s.c.sched.Cache
-	if cache.RemovePod(logger, pod) == nil {
+	wide := s.c.wideDrift || hasRequiredAffinity(pod)
+	if wide && cache.RemovePod(logger, pod) == nil {
 		defer func() { _ = cache.AddPod(logger, pod) }()
 	}
+	// Explain takes pods out of the cache and puts them back: bring the
+	// snapshot up to date (a no-op when nothing changed).
 	if err := cache.UpdateSnapshot(logger, s.c.snapshot); err != nil {
 		return nil, err
 	}
@@ -310,11 +321,16 @@ func (s *Session) brokenRules(ctx context.Context, pod *v1.Pod) ([]BrokenRule, e
 	if err != nil || node.Node() == nil {
 		return []BrokenRule{{Code: fwk.UnschedulableAndUnresolvable.String(), Reasons: []string{fmt.Sprintf("node %s no longer exists", pod.Spec.NodeName)}}}, nil
 	}
+	if wide {
+		s.c.view.widen()
+	} else if node, err = s.narrowTo(logger, pod, node, doms); err != nil {
+		return nil, err
+	}
 	evaluated := pod.DeepCopy()
 	evaluated.Spec.NodeName = ""
 	var broken []BrokenRule
 	for _, name := range enabledPlacementPlugins(s.profileConfig(pod.Spec.SchedulerName)) {
-		f, ok := s.c.sched.Profiles[driftProfileName(pod.Spec.SchedulerName, name)]
+		f, ok := s.c.drift[driftProfileName(pod.Spec.SchedulerName, name)]
 		if !ok {
 			return nil, fmt.Errorf("no drift profile for plugin %s of profile %s", name, pod.Spec.SchedulerName)
 		}
@@ -327,6 +343,31 @@ func (s *Session) brokenRules(ctx context.Context, pod *v1.Pod) ([]BrokenRule, e
 		}
 	}
 	return broken, nil
+}
+
+// narrowTo has the drift view list a copy of the pod's node without the pod
+// and the nodes of that node's domains, and returns the copy.
+func (s *Session) narrowTo(logger klog.Logger, pod *v1.Pod, node fwk.NodeInfo, doms *domains) (fwk.NodeInfo, error) {
+	lister := s.c.snapshot.NodeInfos()
+	others, err := doms.around(pod, node.Node(), lister.List)
+	if err != nil {
+		return nil, err
+	}
+	own := node.Snapshot()
+	// Every running pod is in the cache; should one not be, there is
+	// nothing to take out.
+	_ = own.RemovePod(logger, pod)
+	nodes := make([]fwk.NodeInfo, 0, len(others)+1)
+	nodes = append(nodes, own)
+	for name := range others {
+		n, err := lister.Get(name)
+		if err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, n)
+	}
+	s.c.view.narrow(nodes)
+	return own, nil
 }
 
 // detail names the object behind a plugin's verdict where its reasons do

@@ -2,10 +2,13 @@ package explain_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -188,4 +191,107 @@ func TestDriftPreferred(t *testing.T) {
 	if d, err := s.Drift(context.Background(), explain.DriftOptions{}); err != nil || len(d.Pods) != 0 {
 		t.Errorf("without --preferred: %+v, %v; want nothing listed", d.Pods, err)
 	}
+}
+
+// TestDriftNarrowEqualsWide: drift judges most pods over a view of their
+// node's topology domains (driftview.go); over random clusters, relabelled
+// and tainted under their pods, that must give exactly the answer of
+// judging every pod over the whole snapshot with the pod taken out of the
+// cache.
+func TestDriftNarrowEqualsWide(t *testing.T) {
+	for seed := range uint64(12) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			objs := randomDriftCluster(rand.New(rand.NewPCG(seed, 7)))
+			narrow := driftSession(t, objs...)
+			wide := driftSession(t, objs...)
+			explain.JudgeWide(wide)
+			got, err := narrow.Drift(context.Background(), explain.DriftOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := wide.Drift(context.Background(), explain.DriftOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Checked != want.Checked || got.Checked == 0 {
+				t.Fatalf("checked %d pods, judging wide %d", got.Checked, want.Checked)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("narrow judging differs from wide (-wide +narrow):\n%s", diff)
+			}
+			t.Logf("%d pods judged, %d drifted", got.Checked, len(got.Pods))
+		})
+	}
+}
+
+// randomDriftCluster is nodes in zones and racks (some without a zone, some
+// tainted) and running pods with every kind of required rule, placed at
+// random so that some rules hold and some do not.
+func randomDriftCluster(r *rand.Rand) []runtime.Object {
+	ours := "placement-scheduler"
+	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+	objs := []runtime.Object{
+		&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default", Labels: map[string]string{"team": "a"}}},
+		&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "other", Labels: map[string]string{"team": "b"}}},
+	}
+	const nodes = 14
+	for i := range nodes {
+		name := fmt.Sprintf("n%d", i)
+		n := st.MakeNode().Name(name).Label(v1.LabelHostname, name).Label("rack", pick("r1", "r2", "r3", "r4")).
+			Capacity(map[v1.ResourceName]string{v1.ResourceCPU: "64", v1.ResourcePods: "110"}).Obj()
+		if r.IntN(5) > 0 {
+			n.Labels[v1.LabelTopologyZone] = pick("a", "b", "c")
+		}
+		if r.IntN(6) == 0 {
+			n.Spec.Taints = []v1.Taint{{Key: "maintenance", Effect: v1.TaintEffectNoSchedule}}
+		}
+		objs = append(objs, n)
+	}
+	keys := []string{v1.LabelHostname, v1.LabelTopologyZone, "rack"}
+	apps := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	term := func() v1.PodAffinityTerm {
+		t := v1.PodAffinityTerm{
+			LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": pick(apps...)}},
+			TopologyKey:   keys[r.IntN(len(keys))],
+		}
+		switch r.IntN(4) {
+		case 0:
+			t.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"team": pick("a", "b")}}
+		case 1:
+			t.Namespaces = []string{"other"}
+		case 2:
+			t.LabelSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: metav1.LabelSelectorOpExists}}}
+			t.MatchLabelKeys = []string{"tier"}
+		}
+		return t
+	}
+	for i := range 60 {
+		ns := pick("default", "default", "other")
+		sched := ours
+		if r.IntN(5) == 0 {
+			sched = v1.DefaultSchedulerName
+		}
+		p := st.MakePod().Namespace(ns).Name(fmt.Sprintf("p%d", i)).UID(fmt.Sprintf("p%d", i)).SchedulerName(sched).
+			Node(fmt.Sprintf("n%d", r.IntN(nodes))).Phase(v1.PodRunning).Container("registry.k8s.io/pause:3.10").
+			Label("app", pick(apps...)).Label("tier", pick("x", "y")).Obj()
+		a := &v1.Affinity{PodAffinity: &v1.PodAffinity{}, PodAntiAffinity: &v1.PodAntiAffinity{}}
+		switch r.IntN(10) {
+		case 0, 1:
+			a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution = []v1.PodAffinityTerm{term()}
+		case 2:
+			a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution = []v1.PodAffinityTerm{term()}
+		case 3:
+			a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution = []v1.PodAffinityTerm{term(), term()}
+			a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution = []v1.PodAffinityTerm{term()}
+		}
+		p.Spec.Affinity = a
+		if r.IntN(4) == 0 {
+			p.Spec.NodeSelector = map[string]string{v1.LabelTopologyZone: pick("a", "b")}
+		}
+		if r.IntN(2) == 0 {
+			p.Spec.Tolerations = []v1.Toleration{{Key: "maintenance", Operator: v1.TolerationOpExists}}
+		}
+		objs = append(objs, p)
+	}
+	return objs
 }

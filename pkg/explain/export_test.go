@@ -21,3 +21,8 @@ func StartedInformers(ctx context.Context, o Options) ([]reflect.Type, error) {
 	}
 	return types, nil
 }
+
+// JudgeWide has the session's drift judge every pod over the whole
+// snapshot, the pod taken out of the cache, as it does pods with required
+// affinity.
+func JudgeWide(s *Session) { s.c.wideDrift = true }

@@ -17,7 +17,9 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
 	internalcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
+	frameworkplugins "k8s.io/kubernetes/pkg/scheduler/framework/plugins"
 	"k8s.io/kubernetes/pkg/scheduler/framework/preemption"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	"k8s.io/kubernetes/pkg/scheduler/profile"
 
 	"github.com/kube-placement/placement-scheduler/pkg/plugins"
@@ -64,9 +66,9 @@ type Session struct {
 	stop context.CancelFunc
 	// profiles are those the scheduler was built with.
 	profiles []config.KubeSchedulerProfile
-	// drift and addedDefault: opened with Options.Drift, and upstream's
-	// default profile was added for it.
-	drift, addedDefault bool
+	// addedDefault: opened with Options.Drift, and upstream's default
+	// profile was added for it.
+	addedDefault bool
 	// noPreemption is Options.NoPreemption; evaluators are the profiles'
 	// preemption, built when first needed (nil for a profile without).
 	noPreemption bool
@@ -87,11 +89,11 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	// The scheduler's background work (its queue's and metrics' goroutines)
 	// lives as long as this context.
 	ctx, stop := context.WithCancel(ctx)
-	s := &Session{profile: o.Profile, stop: stop, profiles: o.Config.Profiles, drift: o.Drift,
+	s := &Session{profile: o.Profile, stop: stop, profiles: o.Config.Profiles,
 		noPreemption: o.NoPreemption, evaluators: map[string]*preemption.Evaluator{}}
 	if o.Drift {
 		var err error
-		if s.profiles, s.addedDefault, err = withDriftProfiles(o.Config.Profiles); err != nil {
+		if s.profiles, s.addedDefault, err = withDefaultProfile(o.Config.Profiles); err != nil {
 			stop()
 			return nil, err
 		}
@@ -145,6 +147,13 @@ type cluster struct {
 	snapshot *internalcache.Snapshot
 	factory  informers.SharedInformerFactory
 	dynamic  dynamicinformer.DynamicSharedInformerFactory
+	// drift holds, with Options.Drift, the one-plugin profiles that judge
+	// running pods (see driftProfiles), reading view.
+	drift profile.Map
+	view  *driftView
+	// wideDrift has drift judge every pod over the whole snapshot, as it
+	// does pods with required affinity: tests compare the two.
+	wideDrift bool
 }
 
 func newCluster(ctx context.Context, o Options, profiles []config.KubeSchedulerProfile) (*cluster, error) {
@@ -166,7 +175,33 @@ func newCluster(ctx context.Context, o Options, profiles []config.KubeSchedulerP
 	if err != nil {
 		return nil, fmt.Errorf("building the scheduler's profiles: %w", err)
 	}
+	if o.Drift {
+		if err := c.buildDrift(ctx, o, profiles); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// buildDrift builds the drift profiles of profiles over their own view of
+// the snapshot, with the scheduler's plugins and informers.
+func (c *cluster) buildDrift(ctx context.Context, o Options, profiles []config.KubeSchedulerProfile) error {
+	registry := frameworkplugins.NewInTreeRegistry()
+	if err := registry.Merge(plugins.Registry()); err != nil {
+		return err
+	}
+	c.view = newDriftView(c.snapshot)
+	var err error
+	c.drift, err = profile.NewMap(ctx, driftProfiles(profiles), registry, discardEvents,
+		frameworkruntime.WithClientSet(o.Client),
+		frameworkruntime.WithInformerFactory(c.factory),
+		frameworkruntime.WithSnapshotSharedLister(c.view),
+		frameworkruntime.WithParallelism(int(o.Config.Parallelism)),
+	)
+	if err != nil {
+		return fmt.Errorf("building the drift profiles: %w", err)
+	}
+	return nil
 }
 
 // sync lists everything the profile's plugins watch into the scheduler's

@@ -23,8 +23,6 @@ import (
 type command struct {
 	name string
 	args []string
-	// once: measured in the first round only (it takes minutes).
-	once bool
 }
 
 // files the commands read, written to the output directory.
@@ -79,18 +77,18 @@ status:
 func commands(s shape, dir string) []command {
 	f := func(name string) string { return filepath.Join(dir, name) }
 	return []command{
-		{"explain a bound pod", []string{"explain", "-n", s.namespace(0), appName(0) + "-0"}, false},
-		{"explain a pending pod", []string{"explain", "-n", "ns-000", "pending-0"}, false},
-		{fmt.Sprintf("explain --all-pending -A (%d pods)", pendingPods), []string{"explain", "--all-pending", "-A"}, false},
-		{"simulate 200 replicas, hostname anti-affinity", []string{"simulate", "-f", f("web.yaml")}, false},
-		{"simulate, 100 nodes added (--add-nodes --like)", []string{"simulate", "-f", f("web.yaml"), "--add-nodes", "100", "--like", nodeName(0)}, false},
-		{"simulate --nodes-needed (20 one-per-node replicas)", []string{"simulate", "-f", f("gpu.yaml"), "--nodes-needed", "--node-template", f("gpu-node.yaml")}, false},
-		{"capacity of a 4-CPU pod (--max 1000)", []string{"capacity", "-f", f("big.yaml"), "--max", "1000"}, false},
-		{"drift -A", []string{"drift", "-A"}, true},
-		{"drift -n, one namespace", []string{"drift", "-n", s.namespace(0)}, false},
+		{"explain a bound pod", []string{"explain", "-n", s.namespace(0), appName(0) + "-0"}},
+		{"explain a pending pod", []string{"explain", "-n", "ns-000", "pending-0"}},
+		{fmt.Sprintf("explain --all-pending -A (%d pods)", pendingPods), []string{"explain", "--all-pending", "-A"}},
+		{"simulate 200 replicas, hostname anti-affinity", []string{"simulate", "-f", f("web.yaml")}},
+		{"simulate, 100 nodes added (--add-nodes --like)", []string{"simulate", "-f", f("web.yaml"), "--add-nodes", "100", "--like", nodeName(0)}},
+		{"simulate --nodes-needed (20 one-per-node replicas)", []string{"simulate", "-f", f("gpu.yaml"), "--nodes-needed", "--node-template", f("gpu-node.yaml")}},
+		{"capacity of a 4-CPU pod (--max 1000)", []string{"capacity", "-f", f("big.yaml"), "--max", "1000"}},
+		{"drift -A", []string{"drift", "-A"}},
+		{"drift -n, one namespace", []string{"drift", "-n", s.namespace(0)}},
 		// --preferred scores every node for every pod it judges: one app.
-		{"drift --preferred, one app's 30 pods", []string{"drift", "-n", s.namespace(1), "-l", "app=" + appName(1), "--preferred"}, false},
-		{"drain two nodes", []string{"drain", nodeName(1), nodeName(2)}, false},
+		{"drift --preferred, one app's 30 pods", []string{"drift", "-n", s.namespace(1), "-l", "app=" + appName(1), "--preferred"}},
+		{"drain two nodes", []string{"drain", nodeName(1), nodeName(2)}},
 	}
 }
 
@@ -217,9 +215,6 @@ func measure(ctx context.Context, o options) (*report, error) {
 	for round := range o.rounds {
 		for i, c := range cmds {
 			r.rows[i].command = c
-			if c.once && round > 0 {
-				continue
-			}
 			out := filepath.Join(o.out, fmt.Sprintf("command-%02d.txt", i))
 			got, err := runCommand(ctx, o.binary, kubeconfig, config, c.args, out)
 			if err != nil {
