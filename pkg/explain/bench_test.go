@@ -210,3 +210,44 @@ func BenchmarkDrift(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDriftDense times drift alone (the session open) over 1,000
+// nodes holding 30 pods each, shaped as in test/scale: each app's 30
+// replicas on distinct nodes, a quarter of the apps with required hostname
+// anti-affinity. None has drifted.
+func BenchmarkDriftDense(b *testing.B) {
+	const nodes, per = 1000, 30
+	objs := []k8sruntime.Object{}
+	for i := range nodes {
+		objs = append(objs, st.MakeNode().Name(fmt.Sprintf("node-%d", i)).
+			Label(v1.LabelHostname, fmt.Sprintf("node-%d", i)).Label(v1.LabelTopologyZone, fmt.Sprintf("zone-%d", i%50)).
+			Capacity(map[v1.ResourceName]string{v1.ResourceCPU: "32", v1.ResourceMemory: "64Gi", v1.ResourcePods: "110"}).Obj())
+	}
+	for k := range nodes * per {
+		app, replica := k%nodes, k/nodes
+		p := st.MakePod().Namespace("default").Name(fmt.Sprintf("app-%d-%d", app, replica)).UID(fmt.Sprintf("uid-%d", k)).
+			Label("app", fmt.Sprintf("app-%d", app)).SchedulerName(fixtures.SchedulerName).Phase(v1.PodRunning).
+			Req(map[v1.ResourceName]string{v1.ResourceCPU: "100m"}).Node(fmt.Sprintf("node-%d", (app+replica*167)%nodes))
+		if app%4 == 0 {
+			p = p.PodAntiAffinityIn("app", v1.LabelHostname, []string{fmt.Sprintf("app-%d", app)}, st.PodAntiAffinityWithRequiredReq)
+		}
+		objs = append(objs, p.Obj())
+	}
+	o := testOptions(b, fake.NewClientset(objs...))
+	o.Drift = true
+	s, err := explain.Open(context.Background(), o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.ResetTimer()
+	for range b.N {
+		d, err := s.Drift(context.Background(), explain.DriftOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if d.Checked != nodes*per {
+			b.Fatal(d.Checked)
+		}
+	}
+}

@@ -229,28 +229,26 @@ func (s *Session) Drift(ctx context.Context, o DriftOptions) (*Drift, error) {
 		}
 		return pods[i].Name < pods[j].Name
 	})
-	if err := s.c.sched.Cache.UpdateSnapshot(klog.FromContext(ctx), s.c.snapshot); err != nil {
-		return nil, err
-	}
-	doms, err := newDomains(s.c.snapshot)
-	if err != nil {
-		return nil, err
-	}
 	d := &Drift{TypeMeta: typeMeta("Drift"), Nodes: s.Nodes(), Pods: []DriftedPod{}}
 	if s.addedDefault {
 		d.Notes = append(d.Notes, fmt.Sprintf("pods of %s are judged with upstream's default profile (the configuration has none of that name)", v1.DefaultSchedulerName))
 	}
 	others := map[string]int{}
+	var judged []*v1.Pod
 	for _, pod := range pods {
 		if _, ok := s.c.sched.Profiles[pod.Spec.SchedulerName]; !ok {
 			others[pod.Spec.SchedulerName]++
 			continue
 		}
-		d.Checked++
-		broken, err := s.brokenRules(ctx, pod, doms)
-		if err != nil {
-			return nil, fmt.Errorf("judging pod %s/%s: %w", pod.Namespace, pod.Name, err)
-		}
+		judged = append(judged, pod)
+	}
+	d.Checked = len(judged)
+	verdicts, err := s.judge(ctx, judged)
+	if err != nil {
+		return nil, err
+	}
+	for i, pod := range judged {
+		broken := verdicts[i]
 		if len(broken) == 0 && !o.Preferred {
 			continue
 		}
@@ -302,30 +300,148 @@ func running(p *v1.Pod) bool {
 		p.Status.Phase != v1.PodSucceeded && p.Status.Phase != v1.PodFailed
 }
 
-// brokenRules filters the pod's node with each placement plugin of its
-// profile alone, the pod taken out (see driftview.go for which nodes the
-// plugins see).
-func (s *Session) brokenRules(ctx context.Context, pod *v1.Pod, doms *domains) ([]BrokenRule, error) {
+// judge returns, for each pod, the placement plugins of its profile that
+// reject its node now, each run alone with the pod taken out (see
+// driftview.go for which nodes they see). Pods are judged node by node, so
+// that the plugins see one list of nodes for all the pods of a node.
+func (s *Session) judge(ctx context.Context, pods []*v1.Pod) ([][]BrokenRule, error) {
+	if err := s.c.sched.Cache.UpdateSnapshot(klog.FromContext(ctx), s.c.snapshot); err != nil {
+		return nil, err
+	}
+	doms, err := newDomains(s.c.snapshot)
+	if err != nil {
+		return nil, err
+	}
+	verdicts := make([][]BrokenRule, len(pods))
+	onNode := map[string][]int{}
+	var nodes []string
+	for i, pod := range pods {
+		name := pod.Spec.NodeName
+		if _, seen := onNode[name]; !seen {
+			nodes = append(nodes, name)
+		}
+		onNode[name] = append(onNode[name], i)
+	}
+	for _, node := range nodes {
+		var narrow []*v1.Pod
+		var at []int
+		for _, i := range onNode[node] {
+			if s.c.wideDrift || hasRequiredAffinity(pods[i]) {
+				if verdicts[i], err = s.judgeWide(ctx, pods[i]); err != nil {
+					return nil, fmt.Errorf("judging pod %s/%s: %w", pods[i].Namespace, pods[i].Name, err)
+				}
+				continue
+			}
+			narrow, at = append(narrow, pods[i]), append(at, i)
+		}
+		got, err := s.judgeOnNode(ctx, node, narrow, doms)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range at {
+			verdicts[i] = got[k]
+		}
+	}
+	return verdicts, nil
+}
+
+// judgeWide judges a pod over the whole snapshot, the pod taken out of the
+// cache meanwhile.
+func (s *Session) judgeWide(ctx context.Context, pod *v1.Pod) ([]BrokenRule, error) {
 	logger := klog.FromContext(ctx)
 	cache := s.c.sched.Cache
-	wide := s.c.wideDrift || hasRequiredAffinity(pod)
-	if wide && cache.RemovePod(logger, pod) == nil {
+	if cache.RemovePod(logger, pod) == nil {
 		defer func() { _ = cache.AddPod(logger, pod) }()
 	}
-	// Explain takes pods out of the cache and puts them back: bring the
-	// snapshot up to date (a no-op when nothing changed).
 	if err := cache.UpdateSnapshot(logger, s.c.snapshot); err != nil {
 		return nil, err
 	}
 	node, err := s.c.snapshot.NodeInfos().Get(pod.Spec.NodeName)
 	if err != nil || node.Node() == nil {
-		return []BrokenRule{{Code: fwk.UnschedulableAndUnresolvable.String(), Reasons: []string{fmt.Sprintf("node %s no longer exists", pod.Spec.NodeName)}}}, nil
+		return nodeGone(pod.Spec.NodeName), nil
 	}
-	if wide {
-		s.c.view.widen()
-	} else if node, err = s.narrowTo(logger, pod, node, doms); err != nil {
+	s.c.view.widen()
+	return s.brokenOn(ctx, pod, node)
+}
+
+// judgeOnNode judges pods, all on node, over a copy of the node and the
+// nodes of its domains: each pod is taken out of the copy while it is
+// judged and put back after.
+func (s *Session) judgeOnNode(ctx context.Context, node string, pods []*v1.Pod, doms *domains) ([][]BrokenRule, error) {
+	if len(pods) == 0 {
+		return nil, nil
+	}
+	logger := klog.FromContext(ctx)
+	// judgeWide puts pods back into the cache: bring the snapshot up to
+	// date (a no-op when nothing changed).
+	if err := s.c.sched.Cache.UpdateSnapshot(logger, s.c.snapshot); err != nil {
 		return nil, err
 	}
+	verdicts := make([][]BrokenRule, len(pods))
+	lister := s.c.snapshot.NodeInfos()
+	ni, err := lister.Get(node)
+	if err != nil || ni.Node() == nil {
+		for i, pod := range pods {
+			verdicts[i] = nodeGone(pod.Spec.NodeName)
+		}
+		return verdicts, nil
+	}
+	var keys []string
+	for _, pod := range pods {
+		keys = append(keys, ownAntiAffinityKeys(pod)...)
+	}
+	others, err := doms.around(keys, ni.Node(), lister.List)
+	if err != nil {
+		return nil, err
+	}
+	own := ni.Snapshot()
+	nodes := append(make([]fwk.NodeInfo, 0, len(others)+1), own)
+	for name := range others {
+		n, err := lister.Get(name)
+		if err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, n)
+	}
+	s.c.view.narrow(nodes)
+	for i, pod := range pods {
+		// Every running pod is in the cache; should one not be, there is
+		// nothing to take out or put back.
+		taken := podInfoOf(own, pod)
+		if taken != nil {
+			if err := own.RemovePod(logger, pod); err != nil {
+				return nil, err
+			}
+		}
+		verdicts[i], err = s.brokenOn(ctx, pod, own)
+		if taken != nil {
+			own.AddPodInfo(taken)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("judging pod %s/%s: %w", pod.Namespace, pod.Name, err)
+		}
+	}
+	return verdicts, nil
+}
+
+// podInfoOf finds pod among the node's pods, by uid.
+func podInfoOf(node fwk.NodeInfo, pod *v1.Pod) fwk.PodInfo {
+	for _, pi := range node.GetPods() {
+		if pi.GetPod().UID == pod.UID {
+			return pi
+		}
+	}
+	return nil
+}
+
+func nodeGone(name string) []BrokenRule {
+	return []BrokenRule{{Code: fwk.UnschedulableAndUnresolvable.String(), Reasons: []string{fmt.Sprintf("node %s no longer exists", name)}}}
+}
+
+// brokenOn filters node for pod with each placement plugin of its profile
+// alone, over what the drift view lists.
+func (s *Session) brokenOn(ctx context.Context, pod *v1.Pod, node fwk.NodeInfo) ([]BrokenRule, error) {
+	logger := klog.FromContext(ctx)
 	evaluated := pod.DeepCopy()
 	evaluated.Spec.NodeName = ""
 	var broken []BrokenRule
@@ -343,31 +459,6 @@ func (s *Session) brokenRules(ctx context.Context, pod *v1.Pod, doms *domains) (
 		}
 	}
 	return broken, nil
-}
-
-// narrowTo has the drift view list a copy of the pod's node without the pod
-// and the nodes of that node's domains, and returns the copy.
-func (s *Session) narrowTo(logger klog.Logger, pod *v1.Pod, node fwk.NodeInfo, doms *domains) (fwk.NodeInfo, error) {
-	lister := s.c.snapshot.NodeInfos()
-	others, err := doms.around(pod, node.Node(), lister.List)
-	if err != nil {
-		return nil, err
-	}
-	own := node.Snapshot()
-	// Every running pod is in the cache; should one not be, there is
-	// nothing to take out.
-	_ = own.RemovePod(logger, pod)
-	nodes := make([]fwk.NodeInfo, 0, len(others)+1)
-	nodes = append(nodes, own)
-	for name := range others {
-		n, err := lister.Get(name)
-		if err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, n)
-	}
-	s.c.view.narrow(nodes)
-	return own, nil
 }
 
 // detail names the object behind a plugin's verdict where its reasons do

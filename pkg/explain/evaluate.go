@@ -80,13 +80,19 @@ func filter(ctx context.Context, f framework.Framework, state fwk.CycleState, po
 	if !result.AllNodes() {
 		diagnosis.NodeToStatus.SetAbsentNodesStatus(fwk.NewStatus(fwk.UnschedulableAndUnresolvable, fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", sets.List(unschedulable))))
 	}
-	f.Parallelizer().Until(ctx, len(nodes), func(i int) {
+	check := func(i int) {
 		if candidate[i] {
 			if s := f.RunFilterPlugins(ctx, state, pod, nodes[i]); !s.IsSuccess() {
 				statuses[i] = s
 			}
 		}
-	}, "explain")
+	}
+	// Drift filters one node per call, a pod at a time: no workers for that.
+	if len(nodes) == 1 {
+		check(0)
+	} else {
+		f.Parallelizer().Until(ctx, len(nodes), check, "explain")
+	}
 	var feasible []fwk.NodeInfo
 	for i, s := range statuses {
 		switch {
