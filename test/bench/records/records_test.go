@@ -172,7 +172,7 @@ func run(ctx context.Context, b *testing.B, cs kubernetes.Interface, workload, p
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	cpu0, start := cpuTime(), time.Now()
+	cpu0, start, settled0 := cpuTime(), time.Now(), settled(b)
 	parallel(ctx, b, *pods, func(i int) error {
 		_, err := cs.CoreV1().Pods(namespace).Create(ctx, pod(workload, profile, i), metav1.CreateOptions{})
 		return err
@@ -188,15 +188,22 @@ func run(ctx context.Context, b *testing.B, cs kubernetes.Interface, workload, p
 		b.Fatalf("%s with %s: %v", workload, profile, err)
 	}
 	elapsed := time.Since(start)
-	// The records are written behind the bindings: CPU counts until the
-	// writer's queue is empty, so that their writes are paid for here.
+	// The records are written behind the bindings: CPU counts until every
+	// pod's record has been written (or dropped), so that their writes are
+	// paid for here. An empty queue is not enough: the writes taken from it
+	// may still be in flight.
 	if err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Minute, true, func(context.Context) (bool, error) {
-		return queued(b) == 0, nil
+		return queued(b) == 0 && (profile != recording || settled(b)-settled0 >= float64(*pods)), nil
 	}); err != nil {
 		b.Fatal(err)
 	}
 	cpu := cpuTime() - cpu0
 	return float64(*pods) / elapsed.Seconds(), cpu.Seconds() / float64(*pods)
+}
+
+// settled counts the recording profile's records written or dropped.
+func settled(b *testing.B) float64 {
+	return metric(b, "placement_decision_records_written_total") + metric(b, "placement_decision_records_dropped_total")
 }
 
 // queued is the recording profile's records waiting to be written.
