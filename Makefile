@@ -208,9 +208,9 @@ soak: scheduler ## the built scheduler for SOAK (2h) under churn and faults; rep
 # By hand: every kubectl placement command against 5,000 nodes and 150,000
 # pods (about 45 minutes: 6 to fill the cluster, 12 for one drift -A);
 # SCALEFLAGS adds test/scale's flags (-report docs/scale.md publishes it).
-scale: kubectl-plugin ## kubectl placement at 5,000 nodes / 150,000 pods: wall time, CPU, peak memory; report in _output/scale/scale.md
+scale: kubectl-plugin scheduler ## kubectl placement at 5,000 nodes / 150,000 pods: wall time, CPU, peak memory; the scheduler's heap with recording on and off; report in _output/scale/scale.md
 	@rm -rf _output/scale && mkdir -p _output/scale
-	$(GO) run ./test/scale -kubectl-placement $(BIN)/kubectl-placement -out _output/scale $(SCALEFLAGS)
+	$(GO) run ./test/scale -kubectl-placement $(BIN)/kubectl-placement -scheduler $(BIN)/placement-scheduler -out _output/scale $(SCALEFLAGS)
 
 clean: ## remove bin/ and _output/ (build and benchmark output)
 	rm -rf $(BIN) _output

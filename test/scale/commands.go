@@ -224,5 +224,10 @@ func measure(ctx context.Context, o options) (*report, error) {
 			r.rows[i].samples = append(r.rows[i].samples, got)
 		}
 	}
+	if o.scheduler != "" {
+		if r.heap, err = measureHeap(ctx, o, s, cs, kubeconfig); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }

@@ -19,6 +19,7 @@ import (
 func main() {
 	var o options
 	flag.StringVar(&o.binary, "kubectl-placement", "bin/kubectl-placement", "the kubectl-placement binary to measure")
+	flag.StringVar(&o.scheduler, "scheduler", "", "also measure this placement-scheduler binary's heap with decision recording on and off (empty: do not)")
 	flag.IntVar(&o.nodes, "nodes", 5000, "nodes in the cluster")
 	flag.IntVar(&o.podsPerNode, "pods-per-node", 30, "bound pods on each node")
 	flag.IntVar(&o.rounds, "rounds", 3, "times each command runs; the report gives medians")
@@ -36,7 +37,7 @@ func main() {
 }
 
 type options struct {
-	binary             string
+	binary, scheduler  string
 	nodes, podsPerNode int
 	rounds             int
 	out, report        string
@@ -52,6 +53,14 @@ func run(ctx context.Context, o options) error {
 		return fmt.Errorf("the kubectl-placement binary: %w (make kubectl-plugin builds it)", err)
 	}
 	o.binary = binary
+	if o.scheduler != "" {
+		if o.scheduler, err = filepath.Abs(o.scheduler); err != nil {
+			return err
+		}
+		if _, err := os.Stat(o.scheduler); err != nil {
+			return fmt.Errorf("the scheduler binary: %w (make scheduler builds it)", err)
+		}
+	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}

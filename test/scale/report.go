@@ -14,6 +14,8 @@ type report struct {
 	rounds   int
 	populate time.Duration
 	rows     []row
+	// heap are the scheduler binary's runs, when it was measured.
+	heap []heapRun
 }
 
 // row is one command's samples, one per round.
@@ -73,5 +75,36 @@ func (r *report) markdown() string {
 			seconds(median(w)), seconds(slices.Min(w)), seconds(slices.Max(w)),
 			seconds(median(c)), mib(median(m)), mib(slices.Max(m)))
 	}
+	r.heapMarkdown(&b)
 	return b.String()
+}
+
+// heapMarkdown is the scheduler's heap with recording on and off.
+func (r *report) heapMarkdown(b *strings.Builder) {
+	if len(r.heap) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n## The scheduler's heap with decision recording on and off\n\n")
+	fmt.Fprintf(b, "The placement-scheduler binary in the same cluster, started once per mode and round (alternating\n")
+	fmt.Fprintf(b, "which goes first), with the deployable configuration or the same without PlacementDecisions;\n")
+	fmt.Fprintf(b, "each run lists the cluster, binds %d new pods (hostname anti-affinity among them) and, with\n", r.shape.newPods())
+	fmt.Fprintf(b, "recording on, writes every record; then `/metrics` and `/proc` are read %d times a second apart.\n", heapReads)
+	fmt.Fprintf(b, "Medians over the runs of each run's medians. Produced by `make scale` (`-scheduler`).\n\n")
+	fmt.Fprintf(b, "| recording | runs | heap in use | heap allocated | resident set | records written |\n|---|---|---|---|---|---|\n")
+	var inuse [2]int64
+	for i, on := range []bool{true, false} {
+		var use, alloc, rss, written []int64
+		for _, h := range r.heap {
+			if h.recording == on {
+				use, alloc, rss, written = append(use, h.heapInuse), append(alloc, h.heapAlloc), append(rss, h.rss), append(written, h.written)
+			}
+		}
+		if len(use) == 0 {
+			return
+		}
+		inuse[i] = median(use)
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %d |\n", map[bool]string{true: "on", false: "off"}[on], len(use),
+			mib(median(use)), mib(median(alloc)), mib(median(rss)), median(written))
+	}
+	fmt.Fprintf(b, "\nRecording on minus off, heap in use: %+d MiB (%+.1f %%).\n", (inuse[0]-inuse[1])>>20, 100*float64(inuse[0]-inuse[1])/float64(inuse[1]))
 }

@@ -11,17 +11,21 @@ import (
 	"testing"
 )
 
-// TestScaleSmall runs the harness on a small cluster with the binary built
-// from this tree: every command succeeds, is measured, and drift finds the
-// pods on the nodes breakRules tainted.
+// TestScaleSmall runs the harness on a small cluster with the binaries
+// built from this tree: every command succeeds, is measured, and drift
+// finds the pods on the nodes breakRules tainted; the scheduler binds the
+// new pods with recording on and off, writes their records only when on,
+// and its heap is read.
 func TestScaleSmall(t *testing.T) {
 	dir := t.TempDir()
 	binary := filepath.Join(dir, "kubectl-placement")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/kubectl-placement")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building kubectl-placement: %v\n%s", err, out)
+	scheduler := filepath.Join(dir, "placement-scheduler")
+	for out, pkg := range map[string]string{binary: "../../cmd/kubectl-placement", scheduler: "../../cmd/placement-scheduler"} {
+		if got, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", pkg, err, got)
+		}
 	}
-	o := options{binary: binary, nodes: 20, podsPerNode: 3, rounds: 1, out: filepath.Join(dir, "out")}
+	o := options{binary: binary, scheduler: scheduler, nodes: 20, podsPerNode: 3, rounds: 1, out: filepath.Join(dir, "out")}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -47,5 +51,23 @@ func TestScaleSmall(t *testing.T) {
 	}
 	if md := r.markdown(); !strings.Contains(md, "| `drift` — drift -A | 1 |") {
 		t.Errorf("report lacks the drift row:\n%s", md)
+	}
+
+	if len(r.heap) != 2 || r.heap[0].recording == r.heap[1].recording {
+		t.Fatalf("scheduler runs %+v, want one with recording and one without", r.heap)
+	}
+	for _, h := range r.heap {
+		if h.heapInuse <= 0 || h.heapAlloc <= 0 || h.rss <= 0 {
+			t.Errorf("recording %v: heap %d in use, %d allocated, %d resident; want each read", h.recording, h.heapInuse, h.heapAlloc, h.rss)
+		}
+		if want := int64(newShape(o).newPods() + pendingPods); h.recording && h.written < want {
+			t.Errorf("recording on: %d records written, want at least %d", h.written, want)
+		}
+		if !h.recording && h.written > 0 {
+			t.Errorf("recording off: %d records written, want none", h.written)
+		}
+	}
+	if md := r.markdown(); !strings.Contains(md, "| on | 1 |") || !strings.Contains(md, "| off | 1 |") {
+		t.Errorf("report lacks the heap rows:\n%s", md)
 	}
 }

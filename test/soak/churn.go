@@ -313,7 +313,7 @@ func (s *soaker) finish(ctx context.Context, r *result) (*result, error) {
 			r.doubleBinds++
 		}
 	}
-	r.restarts = s.proc.restarts()
+	r.restarts = s.proc.Restarts()
 	return r, os.WriteFile(filepath.Join(s.o.out, "soak.csv"), []byte(r.csv()), 0o644)
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kube-placement/placement-scheduler/internal/apiproxy"
 	"github.com/kube-placement/placement-scheduler/internal/localcluster"
+	"github.com/kube-placement/placement-scheduler/internal/schedulerprocess"
 )
 
 // soaker is one soak: the control plane, the controllers and the kubelet
@@ -30,7 +31,7 @@ type soaker struct {
 	// sched is the one faults cut and slow down.
 	infra, sched *apiproxy.Proxy
 	cs           kubernetes.Interface
-	proc         *process
+	proc         *schedulerprocess.Process
 	cancel       context.CancelFunc
 	// began is when the workloads were created: samples count from it.
 	began time.Time
@@ -88,7 +89,7 @@ func start(ctx context.Context, o options) (_ *soaker, err error) {
 	if err := s.sched.WriteKubeconfig(kubeconfig); err != nil {
 		return nil, err
 	}
-	if s.proc, err = startProcess(runCtx, o.scheduler, o.out, kubeconfig); err != nil {
+	if s.proc, err = schedulerprocess.Start(runCtx, o.scheduler, o.out, kubeconfig, nil); err != nil {
 		return nil, err
 	}
 	logger.Info("Soak is up", "apiserver", s.cluster.Config.Host, "scheduler", o.scheduler, "nodes", o.nodes)
@@ -139,7 +140,7 @@ func (s *soaker) restartAPIServer(ctx context.Context, down time.Duration) error
 
 func (s *soaker) stop() {
 	if s.proc != nil {
-		s.proc.stop()
+		s.proc.Stop()
 	}
 	if s.cancel != nil {
 		s.cancel()

@@ -8,31 +8,6 @@ import (
 	v1 "k8s.io/api/core/v1"
 )
 
-func TestGauges(t *testing.T) {
-	text := `# HELP go_goroutines Number of goroutines that currently exist.
-# TYPE go_goroutines gauge
-go_goroutines 276
-# HELP placement_podaffinity_index_views [ALPHA] Views PlacementPodAffinity keeps across scheduling cycles.
-# TYPE placement_podaffinity_index_views gauge
-placement_podaffinity_index_views 29
-# TYPE rest_client_requests_total counter
-rest_client_requests_total{code="200",host="x",method="GET"} 12
-`
-	got, err := gauges(text, metricGoroutines, metricIndexViews, metricIndexEntries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]int64{metricGoroutines: 276, metricIndexViews: 29, metricIndexEntries: -1}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %d, want %d", k, got[k], v)
-		}
-	}
-	if _, err := gauges("go_goroutines{ 1\n", metricGoroutines); err == nil {
-		t.Error("a malformed exposition was read without an error")
-	}
-}
-
 func TestCountPods(t *testing.T) {
 	unsched := v1.Pod{Status: v1.PodStatus{Conditions: []v1.PodCondition{{Type: v1.PodScheduled, Status: v1.ConditionFalse, Reason: v1.PodReasonUnschedulable}}}}
 	pods := []v1.Pod{{Spec: v1.PodSpec{NodeName: "n"}}, unsched, {}, {}}

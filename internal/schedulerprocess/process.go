@@ -1,4 +1,8 @@
-package main
+// Package schedulerprocess runs the placement-scheduler binary as a
+// Deployment would run it (a configuration file, leader election, restarted
+// when it exits, as the kubelet would) and reads what an operator reads of
+// it: /metrics and its resident set. The soak and the scale harness share it.
+package schedulerprocess
 
 import (
 	"context"
@@ -21,10 +25,10 @@ import (
 	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 )
 
-// process is the scheduler binary, run as a Deployment would run it (the
-// repository's configuration, leader election on), and started again if it
+// Process is the scheduler binary, run as a Deployment would run it (the
+// given configuration, leader election as it says), and started again if it
 // exits, as the kubelet would: each start is counted.
-type process struct {
+type Process struct {
 	binary, dir, config string
 	port                int
 	log                 *os.File
@@ -37,8 +41,11 @@ type process struct {
 	done     chan struct{}
 }
 
-func startProcess(ctx context.Context, binary, dir, kubeconfig string) (*process, error) {
-	config, err := localscheduler.WriteConfig(dir, nil, kubeconfig)
+// Start runs binary with config (nil: the one in manifests/) pointed at
+// kubeconfig; dir takes the configuration file and the log, scheduler.log.
+// It is started again when it exits until ctx ends or Stop is called.
+func Start(ctx context.Context, binary, dir, kubeconfig string, config []byte) (*Process, error) {
+	path, err := localscheduler.WriteConfig(dir, config, kubeconfig)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +57,7 @@ func startProcess(ctx context.Context, binary, dir, kubeconfig string) (*process
 	if err != nil {
 		return nil, err
 	}
-	p := &process{binary: binary, dir: dir, config: config, port: ports[0], log: log, done: make(chan struct{})}
+	p := &Process{binary: binary, dir: dir, config: path, port: ports[0], log: log, done: make(chan struct{})}
 	if err := p.start(); err != nil {
 		return nil, err
 	}
@@ -58,7 +65,7 @@ func startProcess(ctx context.Context, binary, dir, kubeconfig string) (*process
 	return p, nil
 }
 
-func (p *process) start() error {
+func (p *Process) start() error {
 	cmd := exec.Command(p.binary,
 		"--config="+p.config,
 		"--v=2",
@@ -80,7 +87,7 @@ func (p *process) start() error {
 }
 
 // supervise starts the binary again a second after it exits, until ctx ends.
-func (p *process) supervise(ctx context.Context) {
+func (p *Process) supervise(ctx context.Context) {
 	defer close(p.done)
 	for {
 		p.mu.Lock()
@@ -109,15 +116,15 @@ func (p *process) supervise(ctx context.Context) {
 	}
 }
 
-// restarts is how many times the binary was started again.
-func (p *process) restarts() int {
+// Restarts is how many times the binary was started again.
+func (p *Process) Restarts() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.starts - 1
 }
 
-// stop sends SIGTERM and waits for the exit, killing after 30 s.
-func (p *process) stop() {
+// Stop sends SIGTERM and waits for the exit, killing after 30 s.
+func (p *Process) Stop() {
 	p.mu.Lock()
 	p.stopping = true
 	cmd, exited := p.cmd, p.exited
@@ -132,8 +139,8 @@ func (p *process) stop() {
 	p.log.Close()
 }
 
-// rss is the process's resident set in bytes, from /proc.
-func (p *process) rss() (int64, error) {
+// RSS is the process's resident set in bytes, from /proc.
+func (p *Process) RSS() (int64, error) {
 	p.mu.Lock()
 	pid := p.cmd.Process.Pid
 	p.mu.Unlock()
@@ -156,8 +163,8 @@ var scrapeClient = &http.Client{
 	Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // loopback, self-signed
 }
 
-// metrics scrapes the binary's /metrics.
-func (p *process) metrics(ctx context.Context) (string, error) {
+// Metrics scrapes the binary's /metrics.
+func (p *Process) Metrics(ctx context.Context) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("https://127.0.0.1:%d/metrics", p.port), nil)
 	if err != nil {
 		return "", err
