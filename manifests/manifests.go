@@ -28,7 +28,8 @@ var ExplainRBAC []byte
 //go:embed evict-rbac.yaml
 var EvictRBAC []byte
 
-// CRDs holds the custom resources the scheduler writes: PlacementDecision.
+// CRDs holds the custom resources the scheduler writes, two YAML documents:
+// PlacementDecision and PlacementDecisionBatch.
 //
 //go:embed crds/placementdecisions.yaml
 var CRDs []byte

@@ -1,19 +1,23 @@
 package localcluster
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kube-placement/placement-scheduler/manifests"
 	"github.com/kube-placement/placement-scheduler/pkg/decision"
@@ -22,11 +26,22 @@ import (
 // installCRDs installs the custom resources placement-scheduler writes, as
 // deploying it does, and waits until they are served.
 func (c *Cluster) installCRDs(ctx context.Context) error {
-	crd := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal(manifests.CRDs, &crd.Object); err != nil {
-		return fmt.Errorf("reading the CRDs: %w", err)
+	var crds []*unstructured.Unstructured
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifests.CRDs), 4096)
+	for {
+		var obj map[string]any
+		err := dec.Decode(&obj)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading the CRDs: %w", err)
+		}
+		if obj != nil {
+			crds = append(crds, &unstructured.Unstructured{Object: obj})
+		}
 	}
-	if _, err := c.Apply(ctx, []*unstructured.Unstructured{crd}); err != nil {
+	if _, err := c.Apply(ctx, crds); err != nil {
 		return err
 	}
 	dyn, err := dynamic.NewForConfig(c.Config)
@@ -34,8 +49,12 @@ func (c *Cluster) installCRDs(ctx context.Context) error {
 		return err
 	}
 	return wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		_, err := dyn.Resource(decision.GroupVersionResource).List(ctx, metav1.ListOptions{Limit: 1})
-		return err == nil, nil
+		for _, gvr := range []schema.GroupVersionResource{decision.GroupVersionResource, decision.BatchGroupVersionResource} {
+			if _, err := dyn.Resource(gvr).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+				return false, nil
+			}
+		}
+		return true, nil
 	})
 }
 

@@ -21,9 +21,14 @@ var (
 		Help:           "Placement decision records dropped unwritten: the queue was full, or the scheduler stopped before writing them.",
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"profile"})
+	recordWrites = metrics.NewCounterVec(&metrics.CounterOpts{
+		Subsystem: "placement", Name: "decision_record_writes_total",
+		Help:           "Successful API requests that wrote placement decision records: one per pod's own record, one per batch.",
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"profile"})
 	writeErrors = metrics.NewCounterVec(&metrics.CounterOpts{
 		Subsystem: "placement", Name: "decision_record_write_errors_total",
-		Help:           "Failed writes of placement decision records (each is retried while the queue has room).",
+		Help:           "Failed writes of placement decision records (their records are retried while the queue has room).",
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"profile"})
 	recordsDeleted = metrics.NewCounterVec(&metrics.CounterOpts{
@@ -42,6 +47,6 @@ var (
 
 func registerMetrics() {
 	registerOnce.Do(func() {
-		legacyregistry.MustRegister(recordsWritten, recordsDropped, writeErrors, recordsDeleted, queueLength)
+		legacyregistry.MustRegister(recordsWritten, recordWrites, recordsDropped, writeErrors, recordsDeleted, queueLength)
 	})
 }

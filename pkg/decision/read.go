@@ -3,15 +3,17 @@ package decision
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/tools/pager"
 )
 
 // DecisionList is records, newest first.
@@ -35,62 +37,125 @@ type ListOptions struct {
 	Now   time.Time
 }
 
-// List reads the records the options select, newest first.
+// List reads the records the options select, newest first, one per pod
+// (see latest): the pods' own records, which the API server selects, and
+// the batched ones, selected here.
 func List(ctx context.Context, client dynamic.Interface, o ListOptions) (*DecisionList, error) {
+	selector, err := labels.Parse(o.Selector)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the label selector: %w", err)
+	}
+	cutoff := o.Now.Add(-o.Since)
+	var items []Decision
+	keep := func(d *Decision) {
+		if o.Since == 0 || !d.Time.Time.Before(cutoff) {
+			items = append(items, *d)
+		}
+	}
 	opts := metav1.ListOptions{LabelSelector: o.Selector}
 	if o.PodName != "" {
 		opts.FieldSelector = fields.OneTermEqualSelector("pod.name", o.PodName).String()
 	}
-	out := &DecisionList{TypeMeta: metav1.TypeMeta{APIVersion: Group + "/" + Version, Kind: Kind + "List"}, Items: []Decision{}}
-	p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-		return client.Resource(GroupVersionResource).Namespace(o.Namespace).List(ctx, opts)
-	})
-	cutoff := o.Now.Add(-o.Since)
-	err := p.EachListItem(ctx, opts, func(obj runtime.Object) error {
-		d, err := fromObject(obj)
-		if err != nil {
-			return err
+	err = eachObject(ctx, client, GroupVersionResource, o.Namespace, opts, func(u *unstructured.Unstructured) error {
+		d, err := FromUnstructured(u)
+		if err == nil {
+			keep(d)
 		}
-		if o.Since > 0 && d.Time.Time.Before(cutoff) {
-			return nil
-		}
-		out.Items = append(out.Items, *d)
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(out.Items, func(a, b Decision) int {
+	err = eachBatch(ctx, client, o.Namespace, func(b *DecisionBatch) {
+		for i := range b.Decisions {
+			d := &b.Decisions[i]
+			if selector.Matches(labels.Set(d.Labels)) && (o.PodName == "" || d.Pod.Name == o.PodName) {
+				keep(d)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	items = latest(items)
+	slices.SortStableFunc(items, func(a, b Decision) int {
 		if c := b.Time.Time.Compare(a.Time.Time); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Namespace+"/"+a.Pod.Name, b.Namespace+"/"+b.Pod.Name)
 	})
-	return out, nil
+	return &DecisionList{TypeMeta: metav1.TypeMeta{APIVersion: Group + "/" + Version, Kind: Kind + "List"}, Items: items}, nil
+}
+
+// eachBatch calls fn with every batch in namespace ("": every namespace).
+// Where batches are not served (a cluster whose CRDs predate them) there are
+// none.
+func eachBatch(ctx context.Context, client dynamic.Interface, namespace string, fn func(*DecisionBatch)) error {
+	err := eachObject(ctx, client, BatchGroupVersionResource, namespace, metav1.ListOptions{}, func(u *unstructured.Unstructured) error {
+		b, err := batchFromUnstructured(u)
+		if err == nil {
+			fn(b)
+		}
+		return err
+	})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// latest keeps one record per pod, the newest: a pod has two only when a
+// scheduler that restarted bound at its first attempt a pod an earlier one
+// had already tried, and the earlier record lingers until collected.
+func latest(items []Decision) []Decision {
+	at := map[string]int{}
+	out := make([]Decision, 0, len(items))
+	for _, d := range items {
+		i, seen := at[d.Pod.UID]
+		switch {
+		case !seen:
+			at[d.Pod.UID] = len(out)
+			out = append(out, d)
+		case d.Time.Time.After(out[i].Time.Time):
+			out[i] = d
+		}
+	}
+	return out
 }
 
 // Get reads the record of the pod with this UID; nil when there is none.
+// A pod's own record that says Bound is final; otherwise a batch may hold a
+// newer one (see latest), so the namespace's batches are read too.
 func Get(ctx context.Context, client dynamic.Interface, namespace, uid string) (*Decision, error) {
+	var found []Decision
 	u, err := client.Resource(GroupVersionResource).Namespace(namespace).Get(ctx, uid, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	switch {
+	case err == nil:
+		d, err := FromUnstructured(u)
+		if err != nil {
+			return nil, err
+		}
+		if d.Outcome == Bound {
+			return d, nil
+		}
+		found = append(found, *d)
+	case !apierrors.IsNotFound(err):
+		return nil, err
+	}
+	err = eachBatch(ctx, client, namespace, func(b *DecisionBatch) {
+		for _, d := range b.Decisions {
+			if d.Pod.UID == uid {
+				found = append(found, d)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found = latest(found); len(found) == 0 {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return FromUnstructured(u)
-}
-
-func fromObject(obj runtime.Object) (*Decision, error) {
-	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return nil, err
-	}
-	var d Decision
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u, &d); err != nil {
-		return nil, err
-	}
-	return &d, nil
+	return &found[0], nil
 }
 
 // DeepCopy copies the record, sharing nothing with it.

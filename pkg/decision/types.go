@@ -5,17 +5,45 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// The API of the stored records: a namespaced custom resource, one object per
-// pod (named by the pod's UID), in the pod's namespace.
+// The API of the stored records: namespaced custom resources in the pods'
+// namespaces. A PlacementDecision is one pod's record, named by the pod's
+// UID; a PlacementDecisionBatch holds the records of many pods of one
+// namespace that were bound at their first attempt, written with one
+// request (see Batched).
 const (
-	Group    = "placement.kube-placement.io"
-	Version  = "v1alpha1"
-	Kind     = "PlacementDecision"
-	Resource = "placementdecisions"
+	Group         = "placement.kube-placement.io"
+	Version       = "v1alpha1"
+	Kind          = "PlacementDecision"
+	Resource      = "placementdecisions"
+	BatchKind     = "PlacementDecisionBatch"
+	BatchResource = "placementdecisionbatches"
 )
 
-// GroupVersionResource addresses the records with a dynamic client.
-var GroupVersionResource = schema.GroupVersionResource{Group: Group, Version: Version, Resource: Resource}
+// GroupVersionResource addresses the records with a dynamic client;
+// BatchGroupVersionResource the batches.
+var (
+	GroupVersionResource      = schema.GroupVersionResource{Group: Group, Version: Version, Resource: Resource}
+	BatchGroupVersionResource = schema.GroupVersionResource{Group: Group, Version: Version, Resource: BatchResource}
+)
+
+// DecisionBatch is the records of pods of one namespace, written together.
+// Each record is as a PlacementDecision would hold it (metadata: the pod's
+// UID as name, and its labels).
+type DecisionBatch struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	// Profile is the scheduler profile whose writer wrote the batch.
+	Profile   string     `json:"profile"`
+	Decisions []Decision `json:"decisions"`
+}
+
+// Batched says whether a record goes into a batch: a pod bound at its first
+// attempt is decided once and for all, so its record is never replaced and
+// may share an object with others. A pod tried again keeps a
+// PlacementDecision of its own, which each newer attempt replaces.
+func Batched(d *Decision) bool {
+	return d.Outcome == Bound && d.Attempts <= 1
+}
 
 // Outcome is what the scheduling attempt ended in.
 type Outcome string

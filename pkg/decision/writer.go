@@ -14,12 +14,25 @@ import (
 
 // Store keeps records. The Writer calls it from its own goroutines only.
 type Store interface {
-	// Write creates or replaces the record (one request).
+	// Write creates or replaces a pod's own record.
 	Write(ctx context.Context, d *Decision) error
-	// List calls fn with each record of the profile.
-	List(ctx context.Context, profile string, fn func(*Decision)) error
-	// Delete removes a record; a record already gone is not an error.
-	Delete(ctx context.Context, namespace, name string) error
+	// WriteBatch stores records of namespace, all Batched, as one object
+	// (one request).
+	WriteBatch(ctx context.Context, namespace, profile string, ds []*Decision) error
+	// List calls fn with each stored object of the profile.
+	List(ctx context.Context, profile string, fn func(Stored)) error
+	// Delete removes a stored object; one already gone is not an error.
+	Delete(ctx context.Context, o Stored) error
+}
+
+// Stored is one stored object as collection sees it: a pod's record, or a
+// batch of records.
+type Stored struct {
+	Namespace, Name string
+	Batch           bool
+	Records         int
+	// Newest is the decision time of its newest record.
+	Newest time.Time
 }
 
 // Writer queues records and writes them in the background, so that the
@@ -222,80 +235,112 @@ func (w *Writer) writeAll(ctx context.Context) bool {
 	}
 }
 
-// write writes a batch with a few concurrent requests. Records whose write
-// failed go back to the queue.
-func (w *Writer) write(ctx context.Context, batch []*Decision) bool {
+// write writes records taken from the queue with a few concurrent
+// requests: the Batched ones one object per namespace, the others one
+// object each. Records whose write failed go back to the queue.
+func (w *Writer) write(ctx context.Context, records []*Decision) bool {
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
 		failed int
-		next   = make(chan *Decision)
+		next   = make(chan []*Decision)
 	)
 	logger := klog.FromContext(ctx)
-	for range min(w.workers, len(batch)) {
+	writes := w.group(records)
+	for range min(w.workers, len(writes)) {
 		wg.Go(func() {
-			for d := range next {
+			for ds := range next {
 				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				err := w.store.Write(wctx, d)
+				var err error
+				if len(ds) == 1 && !Batched(ds[0]) {
+					err = w.store.Write(wctx, ds[0])
+				} else {
+					err = w.store.WriteBatch(wctx, ds[0].Namespace, w.profile, ds)
+				}
 				cancel()
 				if err == nil {
-					recordsWritten.WithLabelValues(w.profile).Inc()
+					recordWrites.WithLabelValues(w.profile).Inc()
+					recordsWritten.WithLabelValues(w.profile).Add(float64(len(ds)))
 					continue
 				}
 				writeErrors.WithLabelValues(w.profile).Inc()
 				mu.Lock()
 				failed++
 				if failed == 1 {
-					logger.V(2).Info("Writing a decision record failed; will retry", "pod", d.Namespace+"/"+d.Pod.Name, "err", err)
+					logger.V(2).Info("Writing decision records failed; will retry", "records", len(ds), "namespace", ds[0].Namespace, "err", err)
 				}
 				mu.Unlock()
-				w.requeue(d)
+				for _, d := range ds {
+					w.requeue(d)
+				}
 			}
 		})
 	}
-	for _, d := range batch {
-		next <- d
+	for _, ds := range writes {
+		next <- ds
 	}
 	close(next)
 	wg.Wait()
 	return failed == 0
 }
 
+// group splits records into writes: one per namespace for the Batched
+// records, one per record for the others, in the order first seen.
+func (w *Writer) group(records []*Decision) [][]*Decision {
+	var writes [][]*Decision
+	batchOf := map[string]int{}
+	for _, d := range records {
+		if !Batched(d) {
+			writes = append(writes, []*Decision{d})
+			continue
+		}
+		i, ok := batchOf[d.Namespace]
+		if !ok {
+			i = len(writes)
+			batchOf[d.Namespace] = i
+			writes = append(writes, nil)
+		}
+		writes[i] = append(writes[i], d)
+	}
+	return writes
+}
+
 // collect deletes the profile's records older than the retention, then the
-// oldest beyond MaxRecords.
+// oldest beyond MaxRecords; a batch goes as a whole, once its newest record
+// is past the retention, or while the records left are too many.
 func (w *Writer) collect(ctx context.Context) {
 	if !w.active.Load() {
 		return
 	}
 	logger := klog.FromContext(ctx)
-	type ref struct {
-		namespace, name string
-		at              time.Time
-	}
-	var kept []ref
-	var expired []ref
+	var kept, expired []Stored
+	records := 0
 	cutoff := w.now().Add(-w.cfg.Retention)
-	err := w.store.List(ctx, w.profile, func(d *Decision) {
-		r := ref{d.Namespace, d.Name, d.Time.Time}
-		if r.at.Before(cutoff) {
-			expired = append(expired, r)
+	err := w.store.List(ctx, w.profile, func(o Stored) {
+		if o.Newest.Before(cutoff) {
+			expired = append(expired, o)
 		} else {
-			kept = append(kept, r)
+			kept = append(kept, o)
+			records += o.Records
 		}
 	})
 	if err != nil {
 		logger.V(2).Info("Listing decision records failed; will retry", "err", err)
 		return
 	}
-	if over := len(kept) - w.cfg.MaxRecords; over > 0 {
-		slices.SortFunc(kept, func(a, b ref) int { return a.at.Compare(b.at) })
-		expired = append(expired, kept[:over]...)
+	slices.SortFunc(kept, func(a, b Stored) int { return a.Newest.Compare(b.Newest) })
+	for _, o := range kept {
+		if records <= w.cfg.MaxRecords {
+			break
+		}
+		expired = append(expired, o)
+		records -= o.Records
 	}
-	for _, r := range expired {
-		if err := w.store.Delete(ctx, r.namespace, r.name); err != nil {
-			logger.V(2).Info("Deleting a decision record failed; will retry", "record", r.namespace+"/"+r.name, "err", err)
+	for _, o := range expired {
+		if err := w.store.Delete(ctx, o); err != nil {
+			logger.V(2).Info("Deleting decision records failed; will retry", "object", o.Namespace+"/"+o.Name, "err", err)
 			return
 		}
-		recordsDeleted.WithLabelValues(w.profile).Inc()
+		recordsDeleted.WithLabelValues(w.profile).Add(float64(o.Records))
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,13 +19,15 @@ import (
 type fakeStore struct {
 	mu      sync.Mutex
 	records map[string]*Decision
+	// batches are the batches by name, each with its records.
+	batches map[string][]*Decision
 	writes  int
 	fail    bool
 	written chan struct{}
 }
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{records: map[string]*Decision{}, written: make(chan struct{}, 1000)}
+	return &fakeStore{records: map[string]*Decision{}, batches: map[string][]*Decision{}, written: make(chan struct{}, 1000)}
 }
 
 func (s *fakeStore) Write(_ context.Context, d *Decision) error {
@@ -38,21 +42,55 @@ func (s *fakeStore) Write(_ context.Context, d *Decision) error {
 	return nil
 }
 
-func (s *fakeStore) List(_ context.Context, profile string, fn func(*Decision)) error {
+func (s *fakeStore) WriteBatch(_ context.Context, namespace, _ string, ds []*Decision) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, d := range s.records {
+	if s.fail {
+		return errors.New("apiserver down")
+	}
+	for _, d := range ds {
+		if d.Namespace != namespace || !Batched(d) {
+			return fmt.Errorf("record %s/%s (%s, attempt %d) in a batch of %s", d.Namespace, d.Name, d.Outcome, d.Attempts, namespace)
+		}
+	}
+	s.writes++
+	s.batches[fmt.Sprintf("%s/batch-%d", namespace, len(s.batches))] = slices.Clone(ds)
+	s.written <- struct{}{}
+	return nil
+}
+
+func (s *fakeStore) List(_ context.Context, profile string, fn func(Stored)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, d := range s.records {
 		if d.Profile == profile {
-			fn(d)
+			ns, name, _ := strings.Cut(key, "/")
+			fn(Stored{Namespace: ns, Name: name, Records: 1, Newest: d.Time.Time})
+		}
+	}
+	for key, ds := range s.batches {
+		if ds[0].Profile == profile {
+			ns, name, _ := strings.Cut(key, "/")
+			o := Stored{Namespace: ns, Name: name, Batch: true, Records: len(ds)}
+			for _, d := range ds {
+				if d.Time.Time.After(o.Newest) {
+					o.Newest = d.Time.Time
+				}
+			}
+			fn(o)
 		}
 	}
 	return nil
 }
 
-func (s *fakeStore) Delete(_ context.Context, namespace, name string) error {
+func (s *fakeStore) Delete(_ context.Context, o Stored) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.records, namespace+"/"+name)
+	if o.Batch {
+		delete(s.batches, o.Namespace+"/"+o.Name)
+	} else {
+		delete(s.records, o.Namespace+"/"+o.Name)
+	}
 	return nil
 }
 
@@ -62,10 +100,15 @@ func (s *fakeStore) setFail(fail bool) {
 	s.fail = fail
 }
 
+// count is the records stored, own and batched, and the writes made.
 func (s *fakeStore) count() (records, writes int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.records), s.writes
+	records = len(s.records)
+	for _, ds := range s.batches {
+		records += len(ds)
+	}
+	return records, s.writes
 }
 
 func record(profile string, i, attempt int, at time.Time) *Decision {
@@ -224,5 +267,78 @@ func TestWriterCollects(t *testing.T) {
 		if !want[name] {
 			t.Errorf("left %v; want %v", left, want)
 		}
+	}
+}
+
+// TestWriterBatchesFirstAttemptBindings: records of pods bound at their
+// first attempt are written one object per namespace; a pod tried again,
+// bound or not, gets its own.
+func TestWriterBatchesFirstAttemptBindings(t *testing.T) {
+	store := newFakeStore()
+	w := testWriter(store, "batched", Config{QueueSize: 100, Retention: time.Hour, MaxRecords: 100})
+	for i := range 30 {
+		d := record("batched", i, 1, time.Now())
+		d.Outcome, d.Namespace = Bound, fmt.Sprintf("ns-%d", i%2)
+		w.Enqueue(d)
+	}
+	for i, o := range []Outcome{Bound, Bound, Unschedulable, Nominated} {
+		d := record("batched", 100+i, 2, time.Now())
+		d.Outcome = o
+		w.Enqueue(d)
+	}
+	_, ctx := ktesting.NewTestContext(t)
+	ctx, cancel := context.WithCancel(ctx)
+	go w.Run(ctx)
+	waitFor(t, "every record written", func() bool { r, _ := store.count(); return r == 34 })
+	cancel()
+	<-w.Done()
+	records, writes := store.count()
+	if len(store.batches) != 2 || len(store.records) != 4 || writes != 6 {
+		t.Errorf("%d records in %d writes: %d batches, %d own records; want 34 in 6: 2 batches (one per namespace), 4 own", records, writes, len(store.batches), len(store.records))
+	}
+	for name, ds := range store.batches {
+		if len(ds) != 15 {
+			t.Errorf("batch %s holds %d records, want 15", name, len(ds))
+		}
+	}
+}
+
+// TestWriterCollectsBatches: a batch goes once its newest record is past the
+// retention, or as a whole while there are more records than MaxRecords,
+// counting each of its records.
+func TestWriterCollectsBatches(t *testing.T) {
+	store := newFakeStore()
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	w := testWriter(store, "batches", Config{QueueSize: 100, Retention: time.Hour, MaxRecords: 4})
+	w.now = func() time.Time { return now }
+	w.active.Store(true)
+	batch := func(name string, ages ...time.Duration) {
+		var ds []*Decision
+		for i, age := range ages {
+			ds = append(ds, record("batches", len(store.batches)*10+i, 1, now.Add(-age)))
+		}
+		store.batches["ns/"+name] = ds
+	}
+	batch("expired", 3*time.Hour, 2*time.Hour)
+	batch("straddling", 2*time.Hour, 50*time.Minute)
+	batch("older", 40*time.Minute, 30*time.Minute, 30*time.Minute)
+	batch("newer", 10*time.Minute, 5*time.Minute)
+	own := record("batches", 99, 2, now.Add(-time.Minute))
+	store.records["ns/"+own.Name] = own
+	_, ctx := ktesting.NewTestContext(t)
+	before, _ := testutil.GetCounterMetricValue(recordsDeleted.WithLabelValues("batches"))
+	w.collect(ctx)
+	var left []string
+	for name := range store.batches {
+		left = append(left, name)
+	}
+	slices.Sort(left)
+	// 8 records within the retention (straddling's 2, older's 3, newer's 2,
+	// the own one): the oldest objects go until at most 4 are left.
+	if want := []string{"ns/newer"}; !slices.Equal(left, want) || len(store.records) != 1 {
+		t.Errorf("left batches %v and %d own records; want %v and the own record", left, len(store.records), want)
+	}
+	if got, _ := testutil.GetCounterMetricValue(recordsDeleted.WithLabelValues("batches")); got-before != 7 {
+		t.Errorf("%v records counted deleted, want 7 (2 expired, then 2 and 3 beyond the count)", got-before)
 	}
 }

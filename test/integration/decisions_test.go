@@ -13,6 +13,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 
@@ -98,6 +99,28 @@ func TestDecisionRecords(t *testing.T) {
 		}
 	})
 
+	t.Run("a pod bound at its first attempt is recorded in a batch", func(t *testing.T) {
+		if _, err := dyn.Resource(decision.GroupVersionResource).Namespace(bound.Namespace).Get(e.ctx, string(bound.UID), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("a PlacementDecision of its own: err = %v, want NotFound", err)
+		}
+		list, err := dyn.Resource(decision.BatchGroupVersionResource).Namespace(bound.Namespace).List(e.ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := 0
+		for _, u := range list.Items {
+			entries, _, _ := unstructured.NestedSlice(u.Object, "decisions")
+			for _, entry := range entries {
+				if uid, _, _ := unstructured.NestedString(entry.(map[string]any), "pod", "uid"); uid == string(bound.UID) {
+					found++
+				}
+			}
+		}
+		if found != 1 {
+			t.Errorf("the pod's record is in %d of %d batches, want 1", found, len(list.Items))
+		}
+	})
+
 	t.Run("a deleted pod keeps its record", func(t *testing.T) {
 		e.deletePod(bound)
 		if err := wait.PollUntilContextTimeout(e.ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
@@ -106,8 +129,8 @@ func TestDecisionRecords(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := dyn.Resource(decision.GroupVersionResource).Namespace(bound.Namespace).Get(e.ctx, string(bound.UID), metav1.GetOptions{}); err != nil {
-			t.Errorf("the record of the deleted pod: %v", err)
+		if rec, err := decision.Get(e.ctx, dyn, bound.Namespace, string(bound.UID)); err != nil || rec == nil {
+			t.Errorf("the record of the deleted pod: %v, %v", rec, err)
 		}
 	})
 
@@ -172,9 +195,9 @@ func TestDecisionRecords(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = client.Resource(decision.GroupVersionResource).Namespace(bound.Namespace).Get(e.ctx, string(bound.UID), metav1.GetOptions{})
-			if user == "explainer" && err != nil {
-				t.Errorf("an explainer reads a record: %v", err)
+			rec, err := decision.Get(e.ctx, client, bound.Namespace, string(bound.UID))
+			if user == "explainer" && (err != nil || rec == nil) {
+				t.Errorf("an explainer reads a record: %v, %v", rec, err)
 			}
 			if user == "stranger" && !apierrors.IsForbidden(err) {
 				t.Errorf("a user without access to the namespace reads a record: err = %v, want Forbidden", err)
@@ -188,16 +211,11 @@ func (e *env) waitDecision(dyn dynamic.Interface, pod *v1.Pod, outcome decision.
 	e.t.Helper()
 	var rec *decision.Decision
 	err := wait.PollUntilContextTimeout(e.ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		u, err := dyn.Resource(decision.GroupVersionResource).Namespace(pod.Namespace).Get(ctx, string(pod.UID), metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return false, nil
-		}
-		if err != nil {
+		got, err := decision.Get(ctx, dyn, pod.Namespace, string(pod.UID))
+		if err != nil || got == nil {
 			return false, err
 		}
-		if rec, err = decision.FromUnstructured(u); err != nil {
-			return false, err
-		}
+		rec = got
 		return rec.Outcome == outcome, nil
 	})
 	if err != nil {

@@ -106,7 +106,8 @@ func TestFaultSlowRecordWrites(t *testing.T) {
 	}
 	s, p := f.startSchedulerWith(cfg)
 	p.SetDelay(func(r *http.Request) apiproxy.Delay {
-		if strings.Contains(r.URL.Path, "/"+decision.Resource) && r.Method == http.MethodPatch {
+		write := r.Method == http.MethodPost || r.Method == http.MethodPut
+		if write && (strings.Contains(r.URL.Path, "/"+decision.Resource) || strings.Contains(r.URL.Path, "/"+decision.BatchResource)) {
 			return apiproxy.Delay{Before: time.Second}
 		}
 		return apiproxy.Delay{}

@@ -48,10 +48,11 @@ var (
 type discard struct{}
 
 func (discard) Write(context.Context, *decision.Decision) error { return nil }
-func (discard) List(context.Context, string, func(*decision.Decision)) error {
+func (discard) WriteBatch(context.Context, string, string, []*decision.Decision) error {
 	return nil
 }
-func (discard) Delete(context.Context, string, string) error { return nil }
+func (discard) List(context.Context, string, func(decision.Stored)) error { return nil }
+func (discard) Delete(context.Context, decision.Stored) error             { return nil }
 
 const (
 	recording = "placement-scheduler"
@@ -106,12 +107,12 @@ func BenchmarkRecording(b *testing.B) {
 					slices.Reverse(order)
 				}
 				for _, p := range order {
-					written := metric(b, "placement_decision_records_written_total")
+					written := metric(b, "placement_decision_record_writes_total")
 					rate, cpu := run(ctx, b, cs, w, p, fmt.Sprintf("%s-%s-%d", strings.ToLower(w), p, r))
 					k := key{w, p}
 					rates[k], cpus[k] = append(rates[k], rate), append(cpus[k], cpu)
 					if p == recording {
-						writes[w] = (metric(b, "placement_decision_records_written_total") - written) / float64(*pods)
+						writes[w] = (metric(b, "placement_decision_record_writes_total") - written) / float64(*pods)
 					}
 					b.Logf("round %d %s %s: %.1f pods/s, %.2f ms CPU per pod", r+1, w, p, rate, cpu*1000)
 				}
@@ -126,7 +127,7 @@ func BenchmarkRecording(b *testing.B) {
 		}
 		onRate, offRate := median(rates[key{w, recording}]), median(rates[key{w, plain}])
 		onCPU, offCPU := median(cpus[key{w, recording}]), median(cpus[key{w, plain}])
-		b.Logf("%s, %d nodes, %d pods, records to %s, medians of %d rounds: recording on %.1f pods/s %.2f ms CPU/pod; off %.1f pods/s %.2f ms CPU/pod; on/off pods/s %.3f, CPU/pod %.3f; %.2f record writes per pod",
+		b.Logf("%s, %d nodes, %d pods, records to %s, medians of %d rounds: recording on %.1f pods/s %.2f ms CPU/pod; off %.1f pods/s %.2f ms CPU/pod; on/off pods/s %.3f, CPU/pod %.3f; %.3f API writes of records per pod",
 			w, *nodes, *pods, *store, *rounds, onRate, onCPU*1000, offRate, offCPU*1000, onRate/offRate, onCPU/offCPU, writes[w])
 	}
 }
