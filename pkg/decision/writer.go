@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/klog/v2"
@@ -261,6 +262,14 @@ func (w *Writer) write(ctx context.Context, records []*Decision) bool {
 				if err == nil {
 					recordWrites.WithLabelValues(w.profile).Inc()
 					recordsWritten.WithLabelValues(w.profile).Add(float64(len(ds)))
+					continue
+				}
+				// The namespace is gone (or the records' resources are not
+				// served): no retry can write them, and retrying would hold
+				// back every other record.
+				if apierrors.IsNotFound(err) {
+					recordsDropped.WithLabelValues(w.profile).Add(float64(len(ds)))
+					logger.V(2).Info("Dropping decision records: nowhere to write them", "records", len(ds), "namespace", ds[0].Namespace, "err", err)
 					continue
 				}
 				writeErrors.WithLabelValues(w.profile).Inc()

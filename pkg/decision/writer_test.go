@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/component-base/metrics/testutil"
 	"k8s.io/klog/v2/ktesting"
 )
@@ -30,11 +32,21 @@ func newFakeStore() *fakeStore {
 	return &fakeStore{records: map[string]*Decision{}, batches: map[string][]*Decision{}, written: make(chan struct{}, 1000)}
 }
 
+// gone is a namespace deleted after its pods were decided.
+const gone = "gone"
+
+func namespaceGone() error {
+	return apierrors.NewNotFound(schema.GroupResource{Resource: "namespaces"}, gone)
+}
+
 func (s *fakeStore) Write(_ context.Context, d *Decision) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail {
 		return errors.New("apiserver down")
+	}
+	if d.Namespace == gone {
+		return namespaceGone()
 	}
 	s.writes++
 	s.records[d.Namespace+"/"+d.Name] = d
@@ -47,6 +59,9 @@ func (s *fakeStore) WriteBatch(_ context.Context, namespace, _ string, ds []*Dec
 	defer s.mu.Unlock()
 	if s.fail {
 		return errors.New("apiserver down")
+	}
+	if namespace == gone {
+		return namespaceGone()
 	}
 	for _, d := range ds {
 		if d.Namespace != namespace || !Batched(d) {
@@ -340,5 +355,31 @@ func TestWriterCollectsBatches(t *testing.T) {
 	}
 	if got, _ := testutil.GetCounterMetricValue(recordsDeleted.WithLabelValues("batches")); got-before != 7 {
 		t.Errorf("%v records counted deleted, want 7 (2 expired, then 2 and 3 beyond the count)", got-before)
+	}
+}
+
+// TestWriterDropsRecordsOfGoneNamespaces: records whose namespace was
+// deleted cannot be written; they are dropped and counted at once instead
+// of being retried, which would hold back the others behind a backoff.
+func TestWriterDropsRecordsOfGoneNamespaces(t *testing.T) {
+	store := newFakeStore()
+	w := testWriter(store, "gone", Config{QueueSize: 100, Retention: time.Hour, MaxRecords: 100})
+	before := dropped(t, "gone")
+	for i := range 20 {
+		d := record("gone", i, 1+i%2, time.Now())
+		d.Outcome = Bound
+		if i < 10 {
+			d.Namespace = gone
+		}
+		w.Enqueue(d)
+	}
+	_, ctx := ktesting.NewTestContext(t)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go w.Run(ctx)
+	waitFor(t, "the other records written", func() bool { r, _ := store.count(); return r == 10 })
+	waitFor(t, "the gone namespace's records dropped", func() bool { return dropped(t, "gone")-before == 10 })
+	if n := w.Len(); n != 0 {
+		t.Errorf("%d records still queued", n)
 	}
 }
