@@ -31,20 +31,22 @@ import (
 // node of a small cluster (they keep to one a node).
 func (s shape) newPods() int { return min(1000, s.nodes/2) }
 
-// heapRun is one run of the scheduler binary: its heap and resident set
-// once the new pods are bound and their records written (medians of
-// heapReads reads a second apart), and the records it wrote.
+// heapRun is one run of the scheduler binary once the new pods are bound
+// and their records written: its live heap (as the last garbage collection
+// found it: the heap in use swings with the collector's cycle by as much as
+// the live heap itself), heap in use and resident set, medians of heapReads
+// reads a second apart; and the records it wrote.
 type heapRun struct {
-	recording                 bool
-	heapInuse, heapAlloc, rss int64
-	written                   int64
+	recording                bool
+	heapLive, heapInuse, rss int64
+	written                  int64
 }
 
 const heapReads = 5
 
 const (
+	metricHeapLive  = "go_gc_heap_live_bytes"
 	metricHeapInuse = "go_memstats_heap_inuse_bytes"
-	metricHeapAlloc = "go_memstats_heap_alloc_bytes"
 	metricWritten   = "placement_decision_records_written_total"
 	metricQueued    = "placement_decision_records_queued"
 )
@@ -64,7 +66,7 @@ func measureHeap(ctx context.Context, o options, s shape, cs kubernetes.Interfac
 				return nil, err
 			}
 			klog.FromContext(ctx).Info("Scheduler heap", "round", round+1, "recording", recording,
-				"heapInuse", r.heapInuse, "heapAlloc", r.heapAlloc, "rss", r.rss, "written", r.written)
+				"heapLive", r.heapLive, "heapInuse", r.heapInuse, "rss", r.rss, "written", r.written)
 			runs = append(runs, r)
 		}
 	}
@@ -106,7 +108,7 @@ func heapOnce(ctx context.Context, o options, s shape, cs kubernetes.Interface, 
 			return run, fmt.Errorf("waiting for the records to be written: %w", err)
 		}
 	}
-	var inuse, alloc, rss []int64
+	var live, inuse, rss []int64
 	for i := range heapReads {
 		if i > 0 {
 			time.Sleep(time.Second)
@@ -119,10 +121,10 @@ func heapOnce(ctx context.Context, o options, s shape, cs kubernetes.Interface, 
 		if err != nil {
 			return run, err
 		}
-		inuse, alloc, rss = append(inuse, g[metricHeapInuse]), append(alloc, g[metricHeapAlloc]), append(rss, r)
+		live, inuse, rss = append(live, g[metricHeapLive]), append(inuse, g[metricHeapInuse]), append(rss, r)
 		run.written = g[metricWritten]
 	}
-	run.heapInuse, run.heapAlloc, run.rss = median(inuse), median(alloc), median(rss)
+	run.heapLive, run.heapInuse, run.rss = median(live), median(inuse), median(rss)
 	return run, deletePods(ctx, cs, ns)
 }
 
@@ -131,7 +133,7 @@ func scrape(ctx context.Context, p *schedulerprocess.Process) (map[string]int64,
 	if err != nil {
 		return nil, err
 	}
-	return schedulerprocess.Gauges(text, metricHeapInuse, metricHeapAlloc, metricWritten, metricQueued)
+	return schedulerprocess.Gauges(text, metricHeapLive, metricHeapInuse, metricWritten, metricQueued)
 }
 
 // heapConfig is the deployable configuration, without PlacementDecisions

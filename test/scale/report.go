@@ -89,22 +89,24 @@ func (r *report) heapMarkdown(b *strings.Builder) {
 	fmt.Fprintf(b, "which goes first), with the deployable configuration or the same without PlacementDecisions;\n")
 	fmt.Fprintf(b, "each run lists the cluster, binds %d new pods (hostname anti-affinity among them) and, with\n", r.shape.newPods())
 	fmt.Fprintf(b, "recording on, writes every record; then `/metrics` and `/proc` are read %d times a second apart.\n", heapReads)
-	fmt.Fprintf(b, "Medians over the runs of each run's medians. Produced by `make scale` (`-scheduler`).\n\n")
-	fmt.Fprintf(b, "| recording | runs | heap in use | heap allocated | resident set | records written |\n|---|---|---|---|---|---|\n")
-	var inuse [2]int64
+	fmt.Fprintf(b, "The live heap is what the last garbage collection found live (`go_gc_heap_live_bytes`); the heap\n")
+	fmt.Fprintf(b, "in use swings with the collector's cycle. Medians over the runs of each run's medians. Produced by\n")
+	fmt.Fprintf(b, "`make scale` (`-scheduler`).\n\n")
+	fmt.Fprintf(b, "| recording | runs | live heap | heap in use | resident set | records written |\n|---|---|---|---|---|---|\n")
+	var lives [2]int64
 	for i, on := range []bool{true, false} {
-		var use, alloc, rss, written []int64
+		var live, use, rss, written []int64
 		for _, h := range r.heap {
 			if h.recording == on {
-				use, alloc, rss, written = append(use, h.heapInuse), append(alloc, h.heapAlloc), append(rss, h.rss), append(written, h.written)
+				live, use, rss, written = append(live, h.heapLive), append(use, h.heapInuse), append(rss, h.rss), append(written, h.written)
 			}
 		}
-		if len(use) == 0 {
+		if len(live) == 0 {
 			return
 		}
-		inuse[i] = median(use)
-		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %d |\n", map[bool]string{true: "on", false: "off"}[on], len(use),
-			mib(median(use)), mib(median(alloc)), mib(median(rss)), median(written))
+		lives[i] = median(live)
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %d |\n", map[bool]string{true: "on", false: "off"}[on], len(live),
+			mib(median(live)), mib(median(use)), mib(median(rss)), median(written))
 	}
-	fmt.Fprintf(b, "\nRecording on minus off, heap in use: %+d MiB (%+.1f %%).\n", (inuse[0]-inuse[1])>>20, 100*float64(inuse[0]-inuse[1])/float64(inuse[1]))
+	fmt.Fprintf(b, "\nRecording on minus off, live heap: %+d MiB (%+.1f %%).\n", (lives[0]-lives[1])>>20, 100*float64(lives[0]-lives[1])/float64(lives[1]))
 }

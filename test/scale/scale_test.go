@@ -57,8 +57,8 @@ func TestScaleSmall(t *testing.T) {
 		t.Fatalf("scheduler runs %+v, want one with recording and one without", r.heap)
 	}
 	for _, h := range r.heap {
-		if h.heapInuse <= 0 || h.heapAlloc <= 0 || h.rss <= 0 {
-			t.Errorf("recording %v: heap %d in use, %d allocated, %d resident; want each read", h.recording, h.heapInuse, h.heapAlloc, h.rss)
+		if h.heapLive <= 0 || h.heapInuse <= 0 || h.rss <= 0 {
+			t.Errorf("recording %v: heap %d live, %d in use, %d resident; want each read", h.recording, h.heapLive, h.heapInuse, h.rss)
 		}
 		if want := int64(newShape(o).newPods() + pendingPods); h.recording && h.written < want {
 			t.Errorf("recording on: %d records written, want at least %d", h.written, want)
