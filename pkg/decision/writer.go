@@ -247,7 +247,7 @@ func (w *Writer) write(ctx context.Context, records []*Decision) bool {
 		next   = make(chan []*Decision)
 	)
 	logger := klog.FromContext(ctx)
-	writes := w.group(records)
+	writes := group(records)
 	for range min(w.workers, len(writes)) {
 		wg.Go(func() {
 			for ds := range next {
@@ -295,7 +295,7 @@ func (w *Writer) write(ctx context.Context, records []*Decision) bool {
 
 // group splits records into writes: one per namespace for the Batched
 // records, one per record for the others, in the order first seen.
-func (w *Writer) group(records []*Decision) [][]*Decision {
+func group(records []*Decision) [][]*Decision {
 	var writes [][]*Decision
 	batchOf := map[string]int{}
 	for _, d := range records {
