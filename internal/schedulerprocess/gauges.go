@@ -10,8 +10,8 @@ import (
 )
 
 // Gauges reads the named metrics from a Prometheus text exposition, each
-// the sum of its series (a gauge labelled by profile sums over profiles); a
-// name that is absent is -1.
+// the sum of its series (a gauge labelled by profile sums over profiles; a
+// summary counts its observations); a name that is absent is -1.
 func Gauges(text string, names ...string) (map[string]int64, error) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(strings.NewReader(text))
@@ -40,6 +40,8 @@ func value(t dto.MetricType, m *dto.Metric) float64 {
 		return m.GetGauge().GetValue()
 	case dto.MetricType_COUNTER:
 		return m.GetCounter().GetValue()
+	case dto.MetricType_SUMMARY:
+		return float64(m.GetSummary().GetSampleCount())
 	default:
 		return m.GetUntyped().GetValue()
 	}

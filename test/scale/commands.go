@@ -211,6 +211,9 @@ func measure(ctx context.Context, o options) (*report, error) {
 		return r, nil
 	}
 	cmds := commands(s, o.out)
+	if !o.commands {
+		cmds = nil
+	}
 	r.rows = make([]row, len(cmds))
 	for round := range o.rounds {
 		for i, c := range cmds {
@@ -227,6 +230,10 @@ func measure(ctx context.Context, o options) (*report, error) {
 	if o.scheduler != "" {
 		if r.heap, err = measureHeap(ctx, o, s, cs, kubeconfig); err != nil {
 			return nil, err
+		}
+		r.heapCommand = "`make scale` (`-scheduler`)"
+		if !o.commands {
+			r.heapCommand = "`go run ./test/scale -scheduler bin/placement-scheduler -commands=false`"
 		}
 	}
 	return r, nil

@@ -31,11 +31,11 @@ import (
 // node of a small cluster (they keep to one a node).
 func (s shape) newPods() int { return min(1000, s.nodes/2) }
 
-// heapRun is one run of the scheduler binary once the new pods are bound
-// and their records written: its live heap (as the last garbage collection
-// found it: the heap in use swings with the collector's cycle by as much as
-// the live heap itself), heap in use and resident set, medians of heapReads
-// reads a second apart; and the records it wrote.
+// heapRun is one run of the scheduler binary once the new pods are bound,
+// their records written and garbage collected once more: its live heap (as
+// that collection found it: the heap in use swings with the collector's
+// cycle by as much as the live heap itself), heap in use and resident set,
+// medians of heapReads reads a second apart; and the records it wrote.
 type heapRun struct {
 	recording                bool
 	heapLive, heapInuse, rss int64
@@ -49,6 +49,7 @@ const (
 	metricHeapInuse = "go_memstats_heap_inuse_bytes"
 	metricWritten   = "placement_decision_records_written_total"
 	metricQueued    = "placement_decision_records_queued"
+	metricGCs       = "go_gc_duration_seconds"
 )
 
 // measureHeap runs the scheduler o.rounds times in each mode, alternating
@@ -108,6 +109,12 @@ func heapOnce(ctx context.Context, o options, s shape, cs kubernetes.Interface, 
 			return run, fmt.Errorf("waiting for the records to be written: %w", err)
 		}
 	}
+	// The live heap is as the last collection found it, which may have run
+	// while the cluster was listed: wait for one after the work (the
+	// runtime forces one every two minutes at the latest).
+	if err := waitForCollection(ctx, p); err != nil {
+		return run, err
+	}
 	var live, inuse, rss []int64
 	for i := range heapReads {
 		if i > 0 {
@@ -128,12 +135,25 @@ func heapOnce(ctx context.Context, o options, s shape, cs kubernetes.Interface, 
 	return run, deletePods(ctx, cs, ns)
 }
 
+// waitForCollection waits until the process has collected garbage once more.
+func waitForCollection(ctx context.Context, p *schedulerprocess.Process) error {
+	g, err := scrape(ctx, p)
+	if err != nil {
+		return err
+	}
+	before := g[metricGCs]
+	return wait.PollUntilContextTimeout(ctx, time.Second, 3*time.Minute, false, func(ctx context.Context) (bool, error) {
+		g, err := scrape(ctx, p)
+		return err == nil && g[metricGCs] > before, nil
+	})
+}
+
 func scrape(ctx context.Context, p *schedulerprocess.Process) (map[string]int64, error) {
 	text, err := p.Metrics(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return schedulerprocess.Gauges(text, metricHeapLive, metricHeapInuse, metricWritten, metricQueued)
+	return schedulerprocess.Gauges(text, metricHeapLive, metricHeapInuse, metricWritten, metricQueued, metricGCs)
 }
 
 // heapConfig is the deployable configuration, without PlacementDecisions

@@ -20,6 +20,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.binary, "kubectl-placement", "bin/kubectl-placement", "the kubectl-placement binary to measure")
 	flag.StringVar(&o.scheduler, "scheduler", "", "also measure this placement-scheduler binary's heap with decision recording on and off (empty: do not)")
+	flag.BoolVar(&o.commands, "commands", true, "measure the kubectl-placement commands (false: only the scheduler's heap)")
 	flag.IntVar(&o.nodes, "nodes", 5000, "nodes in the cluster")
 	flag.IntVar(&o.podsPerNode, "pods-per-node", 30, "bound pods on each node")
 	flag.IntVar(&o.rounds, "rounds", 3, "times each command runs; the report gives medians")
@@ -40,6 +41,7 @@ type options struct {
 	binary, scheduler  string
 	nodes, podsPerNode int
 	rounds             int
+	commands           bool
 	out, report        string
 	serve              bool
 }

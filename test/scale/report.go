@@ -14,8 +14,10 @@ type report struct {
 	rounds   int
 	populate time.Duration
 	rows     []row
-	// heap are the scheduler binary's runs, when it was measured.
-	heap []heapRun
+	// heap are the scheduler binary's runs, when it was measured, and
+	// heapCommand how to measure them again.
+	heap        []heapRun
+	heapCommand string
 }
 
 // row is one command's samples, one per round.
@@ -90,8 +92,8 @@ func (r *report) heapMarkdown(b *strings.Builder) {
 	fmt.Fprintf(b, "each run lists the cluster, binds %d new pods (hostname anti-affinity among them) and, with\n", r.shape.newPods())
 	fmt.Fprintf(b, "recording on, writes every record; then `/metrics` and `/proc` are read %d times a second apart.\n", heapReads)
 	fmt.Fprintf(b, "The live heap is what the last garbage collection found live (`go_gc_heap_live_bytes`); the heap\n")
-	fmt.Fprintf(b, "in use swings with the collector's cycle. Medians over the runs of each run's medians. Produced by\n")
-	fmt.Fprintf(b, "`make scale` (`-scheduler`).\n\n")
+	fmt.Fprintf(b, "in use swings with the collector's cycle, so each run waits for a collection after its work.\n")
+	fmt.Fprintf(b, "Medians over the runs of each run's medians. Produced by %s.\n\n", r.heapCommand)
 	fmt.Fprintf(b, "| recording | runs | live heap | heap in use | resident set | records written |\n|---|---|---|---|---|---|\n")
 	var lives [2]int64
 	for i, on := range []bool{true, false} {

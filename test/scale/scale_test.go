@@ -25,7 +25,7 @@ func TestScaleSmall(t *testing.T) {
 			t.Fatalf("building %s: %v\n%s", pkg, err, got)
 		}
 	}
-	o := options{binary: binary, scheduler: scheduler, nodes: 20, podsPerNode: 3, rounds: 1, out: filepath.Join(dir, "out")}
+	o := options{binary: binary, scheduler: scheduler, commands: true, nodes: 20, podsPerNode: 3, rounds: 1, out: filepath.Join(dir, "out")}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		t.Fatal(err)
 	}
