@@ -107,8 +107,12 @@ func (r *report) heapMarkdown(b *strings.Builder) {
 			return
 		}
 		lives[i] = median(live)
-		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %d |\n", map[bool]string{true: "on", false: "off"}[on], len(live),
-			mib(median(live)), mib(median(use)), mib(median(rss)), median(written))
+		records := "—" // the metric is not there without the plugin
+		if w := median(written); w >= 0 {
+			records = fmt.Sprint(w)
+		}
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s |\n", map[bool]string{true: "on", false: "off"}[on], len(live),
+			mib(median(live)), mib(median(use)), mib(median(rss)), records)
 	}
 	fmt.Fprintf(b, "\nRecording on minus off, live heap: %+d MiB (%+.1f %%).\n", (lives[0]-lives[1])>>20, 100*float64(lives[0]-lives[1])/float64(lives[1]))
 }
