@@ -224,6 +224,24 @@ func WriteConfig(dir string, raw []byte, kubeconfig string) (string, error) {
 	return path, os.WriteFile(path, out, 0o600)
 }
 
+// DropMultiPointPlugin takes the plugin out of the multiPoint set of a
+// profile decoded from KubeSchedulerConfiguration YAML: the harnesses
+// compare the deployable profile with and without PlacementDecisions.
+func DropMultiPointPlugin(profile map[string]any, name string) {
+	plugins, _ := profile["plugins"].(map[string]any)
+	mp, _ := plugins["multiPoint"].(map[string]any)
+	enabled, _ := mp["enabled"].([]any)
+	var kept []any
+	for _, p := range enabled {
+		if pl, _ := p.(map[string]any); pl["name"] != name {
+			kept = append(kept, p)
+		}
+	}
+	if mp != nil {
+		mp["enabled"] = kept
+	}
+}
+
 // Identity is the instance's leader-election identity ("" without election),
 // as the Lease's holderIdentity names it.
 func (s *Scheduler) Identity() string { return s.identity }

@@ -16,6 +16,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kube-placement/placement-scheduler/internal/localscheduler"
 	"github.com/kube-placement/placement-scheduler/internal/schedulerprocess"
 	"github.com/kube-placement/placement-scheduler/manifests"
 	"github.com/kube-placement/placement-scheduler/pkg/plugins/decisions"
@@ -167,14 +168,7 @@ func heapConfig(recording bool) ([]byte, error) {
 	doc["leaderElection"] = map[string]any{"leaderElect": false}
 	if !recording {
 		for _, p := range doc["profiles"].([]any) {
-			mp := p.(map[string]any)["plugins"].(map[string]any)["multiPoint"].(map[string]any)
-			var enabled []any
-			for _, pl := range mp["enabled"].([]any) {
-				if pl.(map[string]any)["name"] != decisions.Name {
-					enabled = append(enabled, pl)
-				}
-			}
-			mp["enabled"] = enabled
+			localscheduler.DropMultiPointPlugin(p.(map[string]any), decisions.Name)
 		}
 	}
 	return yaml.Marshal(doc)

@@ -150,14 +150,7 @@ func twoProfiles(b *testing.B) []byte {
 		b.Fatal(err)
 	}
 	off["schedulerName"] = plain
-	mp := off["plugins"].(map[string]any)["multiPoint"].(map[string]any)
-	var enabled []any
-	for _, p := range mp["enabled"].([]any) {
-		if p.(map[string]any)["name"] != decisions.Name {
-			enabled = append(enabled, p)
-		}
-	}
-	mp["enabled"] = enabled
+	localscheduler.DropMultiPointPlugin(off, decisions.Name)
 	doc["profiles"] = []any{on, off}
 	out, err := yaml.Marshal(doc)
 	if err != nil {
