@@ -2,6 +2,7 @@ package decision
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -10,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/pager"
 )
 
@@ -17,36 +20,54 @@ import (
 const FieldManager = "placement-scheduler"
 
 // APIStore keeps records as PlacementDecision and PlacementDecisionBatch
-// objects.
+// objects. It writes through a REST client of the records' group version,
+// with the JSON encoded straight from the records and the API server's
+// answer left undecoded: of what a write costs the scheduler, converting to
+// and from unstructured objects was most.
 type APIStore struct {
 	client dynamic.Interface
+	writes rest.Interface
 }
 
-// NewAPIStore returns a store over client.
-func NewAPIStore(client dynamic.Interface) *APIStore { return &APIStore{client: client} }
+// NewAPIStore returns a store that reaches the API server with config.
+func NewAPIStore(config *rest.Config) (*APIStore, error) {
+	httpClient, err := rest.HTTPClientFor(config)
+	if err != nil {
+		return nil, err
+	}
+	client, err := dynamic.NewForConfigAndClient(config, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	c := rest.CopyConfig(config)
+	c.GroupVersion = &schema.GroupVersion{Group: Group, Version: Version}
+	c.APIPath = "/apis"
+	c.ContentType = runtime.ContentTypeJSON
+	c.AcceptContentTypes = runtime.ContentTypeJSON
+	c.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
+	writes, err := rest.RESTClientForConfigAndClient(c, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	return &APIStore{client: client, writes: writes}, nil
+}
 
 // Write creates the record, or replaces the pod's previous one (a pod
 // tried again): a create is one request and the cheapest write for the API
 // server (a server-side apply costs it several times more CPU); a
 // replacement reads the previous record's resourceVersion first.
 func (s *APIStore) Write(ctx context.Context, d *Decision) error {
-	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(d)
-	if err != nil {
-		return err
-	}
-	u := &unstructured.Unstructured{Object: obj}
-	client := s.client.Resource(GroupVersionResource).Namespace(d.Namespace)
-	_, err = client.Create(ctx, u, metav1.CreateOptions{FieldManager: FieldManager})
+	err := s.send(ctx, s.writes.Post().Namespace(d.Namespace).Resource(Resource), d)
 	if !apierrors.IsAlreadyExists(err) {
 		return err
 	}
-	old, err := client.Get(ctx, d.Name, metav1.GetOptions{})
+	old, err := s.client.Resource(GroupVersionResource).Namespace(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{})
 	if err != nil {
 		return err
 	}
-	u.SetResourceVersion(old.GetResourceVersion())
-	_, err = client.Update(ctx, u, metav1.UpdateOptions{FieldManager: FieldManager})
-	return err
+	replacement := *d
+	replacement.ResourceVersion = old.GetResourceVersion()
+	return s.send(ctx, s.writes.Put().Namespace(d.Namespace).Resource(Resource).Name(d.Name), &replacement)
 }
 
 // WriteBatch creates one PlacementDecisionBatch holding the records, all of
@@ -61,11 +82,7 @@ func (s *APIStore) WriteBatch(ctx context.Context, namespace, profile string, ds
 	for _, d := range ds {
 		b.Decisions = append(b.Decisions, *d)
 	}
-	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(b)
-	if err != nil {
-		return err
-	}
-	_, err = s.client.Resource(BatchGroupVersionResource).Namespace(namespace).Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{FieldManager: FieldManager})
+	err := s.send(ctx, s.writes.Post().Namespace(namespace).Resource(BatchResource), b)
 	if !apierrors.IsNotFound(err) {
 		return err
 	}
@@ -78,6 +95,16 @@ func (s *APIStore) WriteBatch(ctx context.Context, namespace, profile string, ds
 		}
 	}
 	return nil
+}
+
+// send sends obj as the JSON body of req, as the scheduler's field manager.
+// The answer (the object as stored) is not decoded: only its status counts.
+func (s *APIStore) send(ctx context.Context, req *rest.Request, obj any) error {
+	body, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	return req.Param("fieldManager", FieldManager).Body(body).Do(ctx).Error()
 }
 
 // batchPrefix starts the generated names of batches.

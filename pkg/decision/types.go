@@ -92,8 +92,8 @@ type Decision struct {
 	Rejections []Rejection `json:"rejections,omitempty"`
 	// Scores are the top feasible nodes by total score, the chosen one
 	// first; absent when fewer than two nodes were feasible (nothing is
-	// scored then).
-	Scores []NodeScore `json:"scores,omitempty"`
+	// scored then). Stored compactly: see TopScores.
+	Scores TopScores `json:"scores,omitempty"`
 	// Margin is the chosen node's total score minus the best total of the
 	// other feasible nodes (0: a tie, broken at random by the scheduler).
 	Margin *int64 `json:"margin,omitempty"`

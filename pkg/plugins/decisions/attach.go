@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/dynamic"
 	schedulerappconfig "k8s.io/kubernetes/cmd/kube-scheduler/app/config"
 	"k8s.io/kubernetes/pkg/scheduler"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
@@ -50,11 +49,11 @@ func AttachTo(ctx context.Context, cc *schedulerappconfig.CompletedConfig, sched
 		return rec, nil
 	}
 	if store == nil {
-		client, err := dynamic.NewForConfig(cc.KubeConfig)
+		api, err := decision.NewAPIStore(cc.KubeConfig)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", Name, err)
 		}
-		store = decision.NewAPIStore(client)
+		store = api
 	}
 	for name, cfg := range configs {
 		w := decision.NewWriter(store, name, cfg)
