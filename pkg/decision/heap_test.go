@@ -1,6 +1,7 @@
 package decision
 
 import (
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"testing"
@@ -20,34 +21,6 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkQueueHeap -benchtime 1x ./pkg/decision
 func BenchmarkQueueHeap(b *testing.B) {
-	nodes := make([]string, 5000)
-	for i := range nodes {
-		nodes[i] = fmt.Sprintf("node-%05d", i)
-	}
-	plugins := []string{"PlacementPodAffinity", "PlacementNodeAffinity", "PlacementTaintToleration", "NodeResourcesFit",
-		"NodeResourcesBalancedAllocation", "ImageLocality", "PodTopologySpread", "VolumeBinding", "TaintToleration"}
-	record := func(i int) *Decision {
-		d := &Decision{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "ns-001", Name: fmt.Sprintf("0000-%08d", i),
-				Labels: map[string]string{"app": "app-00042", "pod-template-hash": "5d8f9c7b6", "tier": "web", "team": "payments"}},
-			Pod:     PodReference{Name: fmt.Sprintf("app-00042-5d8f9c7b6-%08d", i), UID: fmt.Sprintf("0000-%08d", i), Generation: 1, ResourceVersion: "123456789"},
-			Profile: "placement-scheduler", Time: metav1.NewMicroTime(time.Now()), Attempts: 1,
-			Outcome: Bound, Node: nodes[i%len(nodes)], Nodes: NodeCounts{Total: 5000, Evaluated: 5000, Feasible: 4100},
-			Margin: ptr.To[int64](3),
-		}
-		for r := range 5 {
-			d.Rejections = append(d.Rejections, Rejection{Plugin: plugins[r], Reason: "node(s) didn't match pod anti-affinity rules",
-				Nodes: 100 * (r + 1), Examples: []string{nodes[(i+r)%5000], nodes[(i+r+1)%5000], nodes[(i+r+2)%5000]}})
-		}
-		for s := range 5 {
-			ns := NodeScore{Node: nodes[(i+s*7)%5000], Total: int64(900 - s)}
-			for _, p := range plugins {
-				ns.Plugins = append(ns.Plugins, PluginScore{Plugin: p, Score: 100})
-			}
-			d.Scores = append(d.Scores, ns)
-		}
-		return d
-	}
 	cfg := Config{TopNodes: DefaultTopNodes, Retention: DefaultRetention, MaxRecords: DefaultMaxRecords, QueueSize: DefaultQueueSize}
 	size := cfg.QueueSize
 	for range b.N {
@@ -56,7 +29,7 @@ func BenchmarkQueueHeap(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		w := NewWriter(nil, "heap", cfg)
 		for i := range size {
-			w.Enqueue(record(i))
+			w.Enqueue(sampleRecord(i))
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
@@ -67,5 +40,59 @@ func BenchmarkQueueHeap(b *testing.B) {
 		b.ReportMetric(held/float64(size), "B/record")
 		b.ReportMetric(held/(1<<20), "MiB/full-queue")
 		runtime.KeepAlive(w)
+	}
+}
+
+// sampleRecord is the i-th record of a cycle on 5,000 nodes: five rejection
+// reasons with three example nodes, the top five nodes with nine score
+// plugins each, four pod labels.
+func sampleRecord(i int) *Decision {
+	node := func(n int) string { return fmt.Sprintf("node-%05d", n%5000) }
+	plugins := []string{"PlacementPodAffinity", "PlacementNodeAffinity", "PlacementTaintToleration", "NodeResourcesFit",
+		"NodeResourcesBalancedAllocation", "ImageLocality", "PodTopologySpread", "VolumeBinding", "TaintToleration"}
+	d := &Decision{
+		TypeMeta: metav1.TypeMeta{APIVersion: Group + "/" + Version, Kind: Kind},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns-001", Name: fmt.Sprintf("0000-%08d", i),
+			Labels: map[string]string{"app": "app-00042", "pod-template-hash": "5d8f9c7b6", "tier": "web", "team": "payments"}},
+		Pod:     PodReference{Name: fmt.Sprintf("app-00042-5d8f9c7b6-%08d", i), UID: fmt.Sprintf("0000-%08d", i), Generation: 1, ResourceVersion: "123456789"},
+		Profile: "placement-scheduler", Time: metav1.NewMicroTime(time.Now()), Attempts: 1,
+		Outcome: Bound, Node: node(i), Nodes: NodeCounts{Total: 5000, Evaluated: 5000, Feasible: 4100},
+		Margin: ptr.To[int64](3),
+	}
+	for r := range 5 {
+		d.Rejections = append(d.Rejections, Rejection{Plugin: plugins[r], Reason: "node(s) didn't match pod anti-affinity rules",
+			Nodes: 100 * (r + 1), Examples: []string{node(i + r), node(i + r + 1), node(i + r + 2)}})
+	}
+	for s := range 5 {
+		ns := NodeScore{Node: node(i + s*7), Total: int64(900 - s)}
+		for _, p := range plugins {
+			ns.Plugins = append(ns.Plugins, PluginScore{Plugin: p, Score: 100})
+		}
+		d.Scores = append(d.Scores, ns)
+	}
+	return d
+}
+
+// TestRecordSize: the top scores as the scheduler writes them are under
+// half the bytes of a {plugin, score} pair per node and plugin, the
+// encoding TopScores replaced (bytes are most of what a record costs the API
+// server).
+func TestRecordSize(t *testing.T) {
+	d := sampleRecord(7)
+	record, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compact, err := json.Marshal(d.Scores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs, err := json.Marshal([]NodeScore(d.Scores))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("record: %d bytes, of which scores %d (as pairs: %d)", len(record), len(compact), len(pairs))
+	if len(compact)*2 > len(pairs) {
+		t.Errorf("scores take %d bytes, as pairs %d: want under half", len(compact), len(pairs))
 	}
 }

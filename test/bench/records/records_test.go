@@ -98,6 +98,10 @@ func BenchmarkRecording(b *testing.B) {
 
 	type key struct{ workload, profile string }
 	rates, cpus := map[key][]float64{}, map[key][]float64{}
+	// rateRatios and cpuRatios are each round's on/off ratios: the two runs
+	// of a round are adjacent, so they share the machine's mood of the
+	// moment, which on a shared machine swings more than recording costs.
+	rateRatios, cpuRatios := map[string][]float64{}, map[string][]float64{}
 	writes := map[string]float64{}
 	for b.Loop() {
 		for r := 0; r < *rounds; r++ {
@@ -116,6 +120,9 @@ func BenchmarkRecording(b *testing.B) {
 					}
 					b.Logf("round %d %s %s: %.1f pods/s, %.2f ms CPU per pod", r+1, w, p, rate, cpu*1000)
 				}
+				on, off := key{w, recording}, key{w, plain}
+				rateRatios[w] = append(rateRatios[w], last(rates[on])/last(rates[off]))
+				cpuRatios[w] = append(cpuRatios[w], last(cpus[on])/last(cpus[off]))
 			}
 		}
 	}
@@ -127,8 +134,8 @@ func BenchmarkRecording(b *testing.B) {
 		}
 		onRate, offRate := median(rates[key{w, recording}]), median(rates[key{w, plain}])
 		onCPU, offCPU := median(cpus[key{w, recording}]), median(cpus[key{w, plain}])
-		b.Logf("%s, %d nodes, %d pods, records to %s, medians of %d rounds: recording on %.1f pods/s %.2f ms CPU/pod; off %.1f pods/s %.2f ms CPU/pod; on/off pods/s %.3f, CPU/pod %.3f; %.3f API writes of records per pod",
-			w, *nodes, *pods, *store, *rounds, onRate, onCPU*1000, offRate, offCPU*1000, onRate/offRate, onCPU/offCPU, writes[w])
+		b.Logf("%s, %d nodes, %d pods, records to %s, medians of %d rounds: recording on %.1f pods/s %.2f ms CPU/pod; off %.1f pods/s %.2f ms CPU/pod; on/off pods/s %.3f, CPU/pod %.3f; median of the rounds' on/off: pods/s %.3f, CPU/pod %.3f; %.3f API writes of records per pod",
+			w, *nodes, *pods, *store, *rounds, onRate, onCPU*1000, offRate, offCPU*1000, onRate/offRate, onCPU/offCPU, median(rateRatios[w]), median(cpuRatios[w]), writes[w])
 	}
 }
 
@@ -300,6 +307,8 @@ func metric(b *testing.B, name string) float64 {
 	}
 	return 0
 }
+
+func last(xs []float64) float64 { return xs[len(xs)-1] }
 
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
