@@ -34,10 +34,16 @@ func TestReadMergesBatches(t *testing.T) {
 		}
 		return &unstructured.Unstructured{Object: m}
 	}
+	// A batch as the writer stores it: its records without kind, namespace
+	// and profile, which readers take from the batch.
 	batch := func(ns, name string, ds ...Decision) runtime.Object {
+		stored := make([]Decision, len(ds))
+		for i := range ds {
+			stored[i] = inBatch(&ds[i])
+		}
 		return toU(&DecisionBatch{
 			TypeMeta:   metav1.TypeMeta{APIVersion: Group + "/" + Version, Kind: BatchKind},
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Profile: "p", Decisions: ds,
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Profile: "p", Decisions: stored,
 		})
 	}
 	stale := rec("ns1", "uid-a", "a", Unschedulable, t0.Add(time.Minute), "web")
@@ -67,6 +73,9 @@ func TestReadMergesBatches(t *testing.T) {
 	names := func(l *DecisionList) []string {
 		var out []string
 		for _, d := range l.Items {
+			if d.Kind != Kind || d.Profile != "p" {
+				t.Errorf("record of %s: kind %q, profile %q; want %q, %q", d.Pod.Name, d.Kind, d.Profile, Kind, "p")
+			}
 			out = append(out, d.Namespace+"/"+d.Pod.Name+":"+string(d.Outcome))
 		}
 		return out

@@ -43,7 +43,10 @@ func NewAPIStore(config *rest.Config) (*APIStore, error) {
 	c.GroupVersion = &schema.GroupVersion{Group: Group, Version: Version}
 	c.APIPath = "/apis"
 	c.ContentType = runtime.ContentTypeJSON
-	c.AcceptContentTypes = runtime.ContentTypeJSON
+	// The answer to a write is the object as stored, which the writer does
+	// not read: asking for its metadata alone spares the API server
+	// encoding, and the connection carrying, the records again.
+	c.AcceptContentTypes = metadataOnly + "," + runtime.ContentTypeJSON
 	c.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
 	writes, err := rest.RESTClientForConfigAndClient(c, httpClient)
 	if err != nil {
@@ -80,7 +83,7 @@ func (s *APIStore) WriteBatch(ctx context.Context, namespace, profile string, ds
 		Decisions:  make([]Decision, 0, len(ds)),
 	}
 	for _, d := range ds {
-		b.Decisions = append(b.Decisions, *d)
+		b.Decisions = append(b.Decisions, inBatch(d))
 	}
 	err := s.send(ctx, s.writes.Post().Namespace(namespace).Resource(BatchResource), b)
 	if !apierrors.IsNotFound(err) {
@@ -97,14 +100,30 @@ func (s *APIStore) WriteBatch(ctx context.Context, namespace, profile string, ds
 	return nil
 }
 
+// metadataOnly asks the API server to answer with the object's metadata.
+const metadataOnly = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+
 // send sends obj as the JSON body of req, as the scheduler's field manager.
-// The answer (the object as stored) is not decoded: only its status counts.
+// The answer is not decoded: only its status counts. The records hold no
+// field the schema lacks (the scheduler alone writes them), so the API
+// server is spared looking for unknown fields.
 func (s *APIStore) send(ctx context.Context, req *rest.Request, obj any) error {
 	body, err := json.Marshal(obj)
 	if err != nil {
 		return err
 	}
-	return req.Param("fieldManager", FieldManager).Body(body).Do(ctx).Error()
+	return req.Param("fieldManager", FieldManager).Param("fieldValidation", "Ignore").Body(body).Do(ctx).Error()
+}
+
+// inBatch is d as a batch holds it: without what the batch says once for
+// all its records (kind, namespace, profile), which batchFromUnstructured
+// puts back.
+func inBatch(d *Decision) Decision {
+	out := *d
+	out.TypeMeta = metav1.TypeMeta{}
+	out.Namespace = ""
+	out.Profile = ""
+	return out
 }
 
 // batchPrefix starts the generated names of batches.
@@ -181,14 +200,19 @@ func FromUnstructured(u *unstructured.Unstructured) (*Decision, error) {
 }
 
 // batchFromUnstructured converts a PlacementDecisionBatch; its records get
-// the batch's namespace.
+// the kind of a record, and the batch's namespace and profile.
 func batchFromUnstructured(u *unstructured.Unstructured) (*DecisionBatch, error) {
 	var b DecisionBatch
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &b); err != nil {
 		return nil, err
 	}
 	for i := range b.Decisions {
-		b.Decisions[i].Namespace = b.Namespace
+		d := &b.Decisions[i]
+		d.APIVersion, d.Kind = Group+"/"+Version, Kind
+		d.Namespace = b.Namespace
+		if d.Profile == "" {
+			d.Profile = b.Profile
+		}
 	}
 	return &b, nil
 }

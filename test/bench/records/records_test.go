@@ -11,6 +11,7 @@ package records
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"slices"
@@ -24,7 +25,10 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/component-base/metrics/legacyregistry"
 	"k8s.io/klog/v2/ktesting"
@@ -77,6 +81,10 @@ func BenchmarkRecording(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	dyn, err := dynamic.NewForConfig(cluster.Config)
+	if err != nil {
+		b.Fatal(err)
+	}
 	createNodes(ctx, b, cs, *nodes)
 	kubeconfig := b.TempDir() + "/kubeconfig"
 	if err := cluster.WriteKubeconfig(kubeconfig); err != nil {
@@ -102,7 +110,7 @@ func BenchmarkRecording(b *testing.B) {
 	// of a round are adjacent, so they share the machine's mood of the
 	// moment, which on a shared machine swings more than recording costs.
 	rateRatios, cpuRatios := map[string][]float64{}, map[string][]float64{}
-	writes := map[string]float64{}
+	writes, size := map[string]float64{}, map[string]float64{}
 	for b.Loop() {
 		for r := 0; r < *rounds; r++ {
 			for i, w := range workloads {
@@ -112,11 +120,14 @@ func BenchmarkRecording(b *testing.B) {
 				}
 				for _, p := range order {
 					written := metric(b, "placement_decision_record_writes_total")
-					rate, cpu := run(ctx, b, cs, w, p, fmt.Sprintf("%s-%s-%d", strings.ToLower(w), p, r))
+					rate, cpu := run(ctx, b, cs, w, p, namespace(w, p, r))
 					k := key{w, p}
 					rates[k], cpus[k] = append(rates[k], rate), append(cpus[k], cpu)
 					if p == recording {
 						writes[w] = (metric(b, "placement_decision_record_writes_total") - written) / float64(*pods)
+						if *store == "api" {
+							size[w] = recordBytes(ctx, b, dyn, namespace(w, p, r))
+						}
 					}
 					b.Logf("round %d %s %s: %.1f pods/s, %.2f ms CPU per pod", r+1, w, p, rate, cpu*1000)
 				}
@@ -134,8 +145,8 @@ func BenchmarkRecording(b *testing.B) {
 		}
 		onRate, offRate := median(rates[key{w, recording}]), median(rates[key{w, plain}])
 		onCPU, offCPU := median(cpus[key{w, recording}]), median(cpus[key{w, plain}])
-		b.Logf("%s, %d nodes, %d pods, records to %s, medians of %d rounds: recording on %.1f pods/s %.2f ms CPU/pod; off %.1f pods/s %.2f ms CPU/pod; on/off pods/s %.3f, CPU/pod %.3f; median of the rounds' on/off: pods/s %.3f, CPU/pod %.3f; %.3f API writes of records per pod",
-			w, *nodes, *pods, *store, *rounds, onRate, onCPU*1000, offRate, offCPU*1000, onRate/offRate, onCPU/offCPU, median(rateRatios[w]), median(cpuRatios[w]), writes[w])
+		b.Logf("%s, %d nodes, %d pods, records to %s, medians of %d rounds: recording on %.1f pods/s %.2f ms CPU/pod; off %.1f pods/s %.2f ms CPU/pod; on/off pods/s %.3f, CPU/pod %.3f; median of the rounds' on/off: pods/s %.3f, CPU/pod %.3f; %.3f API writes of records per pod, %.0f bytes stored per record",
+			w, *nodes, *pods, *store, *rounds, onRate, onCPU*1000, offRate, offCPU*1000, onRate/offRate, onCPU/offCPU, median(rateRatios[w]), median(cpuRatios[w]), writes[w], size[w])
 	}
 }
 
@@ -200,6 +211,38 @@ func run(ctx context.Context, b *testing.B, cs kubernetes.Interface, workload, p
 	}
 	cpu := cpuTime() - cpu0
 	return float64(*pods) / elapsed.Seconds(), cpu.Seconds() / float64(*pods)
+}
+
+func namespace(workload, profile string, round int) string {
+	return fmt.Sprintf("%s-%s-%d", strings.ToLower(workload), profile, round)
+}
+
+// recordBytes is the mean size of a record as the API server stores it:
+// the JSON of the namespace's PlacementDecisions and
+// PlacementDecisionBatches (metadata included) over the records they hold.
+func recordBytes(ctx context.Context, b *testing.B, dyn dynamic.Interface, namespace string) float64 {
+	bytes, records := 0, 0
+	for _, gvr := range []schema.GroupVersionResource{decision.GroupVersionResource, decision.BatchGroupVersionResource} {
+		l, err := dyn.Resource(gvr).Namespace(namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, u := range l.Items {
+			raw, err := json.Marshal(u.Object)
+			if err != nil {
+				b.Fatal(err)
+			}
+			bytes += len(raw)
+			records++
+			if ds, ok, _ := unstructured.NestedSlice(u.Object, "decisions"); ok {
+				records += len(ds) - 1
+			}
+		}
+	}
+	if records == 0 {
+		return 0
+	}
+	return float64(bytes) / float64(records)
 }
 
 // settled counts the recording profile's records written or dropped.
