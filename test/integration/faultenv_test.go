@@ -40,12 +40,14 @@ import (
 // nothing pending fits has something to look at. Every 25th pod is checked
 // against a fresh count as it is scheduled.
 const (
-	faultNodes   = 60
-	faultPods    = 2000
-	faultLonely  = 70
-	faultZones   = 3
-	checkEvery   = 25
-	faultTimeout = 60 * time.Second
+	faultNodes  = 60
+	faultPods   = 2000
+	faultLonely = 70
+	faultZones  = 3
+	checkEvery  = 25
+	// faultTimeout bounds each wait, and a create's retries: longer than
+	// TestFaultAPIServerDown's minute without an API server.
+	faultTimeout = 2 * time.Minute
 	// indexLabel carries a pod's place in the workload, so that a pod can
 	// be created again alike.
 	indexLabel = "fault.placement.test/index"

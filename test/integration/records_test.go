@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -98,13 +97,7 @@ func (f *faultEnv) checkRecords(r *faultReport, pods []v1.Pod) {
 // fit are dropped and counted, and every other bound pod has its record.
 func TestFaultSlowRecordWrites(t *testing.T) {
 	f := newFaultEnv(t)
-	cfg := faultConfig(t)
-	cfg = []byte(strings.Replace(string(cfg), "queueSize: 5000", "queueSize: 50", 1))
-	var doc map[string]any
-	if err := yaml.Unmarshal(cfg, &doc); err != nil || !strings.Contains(string(cfg), "queueSize: 50") {
-		t.Fatalf("the configuration has no queueSize to lower: %v", err)
-	}
-	s, p := f.startSchedulerWith(cfg)
+	s, p := f.startSchedulerWith(withQueueSize(t, faultConfig(t), 50))
 	p.SetDelay(func(r *http.Request) apiproxy.Delay {
 		write := r.Method == http.MethodPost || r.Method == http.MethodPut
 		if write && (strings.Contains(r.URL.Path, "/"+decision.Resource) || strings.Contains(r.URL.Path, "/"+decision.BatchResource)) {
@@ -112,8 +105,53 @@ func TestFaultSlowRecordWrites(t *testing.T) {
 		}
 		return apiproxy.Delay{}
 	})
+	peak := watchQueue(t)
+	end := f.run(func() {})
+	r := &faultReport{fault: "SlowRecordWrites", recovery: f.waitSettled(faultPods).Sub(end)}
+	checkQueue(t, r, peak(), 50)
+	p.SetDelay(nil)
+	f.verify(r, s)
+	if r.recordsDropped == 0 {
+		t.Error("no record was dropped: the fault did not fill the queue")
+	}
+}
+
+// TestFaultAPIServerDown: the API server is down for a minute while pods are
+// scheduled, and the writer may queue 200 records. Every bind fails
+// meanwhile, and each pending pod's failed attempt leaves a record: more
+// records than the queue holds, none of which can be written. Scheduling
+// resumes when the API server is back; the queue stays within its bound;
+// the records that did not fit are dropped and counted; and the usual
+// checks hold (each pod bound once, no wrong placement, no goroutine left).
+func TestFaultAPIServerDown(t *testing.T) {
+	f := newFaultEnv(t)
+	s, _ := f.startSchedulerWith(withQueueSize(t, faultConfig(t), 200))
+	peak := watchQueue(t)
+	end := f.run(func() { f.restartAPIServer(time.Minute) })
+	r := &faultReport{fault: "APIServerDown", recovery: f.waitSettled(faultPods).Sub(end)}
+	checkQueue(t, r, peak(), 200)
+	f.verify(r, s)
+	if r.recordsDropped == 0 {
+		t.Error("no record was dropped: the outage did not fill the queue")
+	}
+}
+
+// withQueueSize sets the PlacementDecisions queueSize of a configuration
+// that has the default one.
+func withQueueSize(t *testing.T, cfg []byte, n int) []byte {
+	t.Helper()
+	out := strings.Replace(string(cfg), "queueSize: 5000", fmt.Sprintf("queueSize: %d", n), 1)
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(out), &doc); err != nil || out == string(cfg) {
+		t.Fatalf("the configuration has no queueSize to set: %v", err)
+	}
+	return []byte(out)
+}
+
+// watchQueue samples the writer's queue length every 20 ms until the
+// returned function is called, which returns the largest length seen.
+func watchQueue(t *testing.T) func() float64 {
 	var (
-		mu   sync.Mutex
 		peak float64
 		stop = make(chan struct{})
 		done = make(chan struct{})
@@ -126,23 +164,21 @@ func TestFaultSlowRecordWrites(t *testing.T) {
 				return
 			case <-time.After(20 * time.Millisecond):
 			}
-			v := decisionMetric(t, "placement_decision_records_queued")
-			mu.Lock()
-			peak = max(peak, v)
-			mu.Unlock()
+			peak = max(peak, decisionMetric(t, "placement_decision_records_queued"))
 		}
 	}()
-	end := f.run(func() {})
-	r := &faultReport{fault: "SlowRecordWrites", recovery: f.waitSettled(faultPods).Sub(end)}
-	close(stop)
-	<-done
-	if peak > 50 {
-		t.Errorf("up to %v records queued; the bound is 50", peak)
+	return func() float64 {
+		close(stop)
+		<-done
+		return peak
 	}
-	t.Logf("up to %v records queued", peak)
-	p.SetDelay(nil)
-	f.verify(r, s)
-	if r.recordsDropped == 0 {
-		t.Error("no record was dropped: the fault did not fill the queue")
+}
+
+// checkQueue fails the test if the queue held more than its bound.
+func checkQueue(t *testing.T, r *faultReport, peak float64, bound int) {
+	t.Helper()
+	if peak > float64(bound) {
+		t.Errorf("up to %v records queued; the bound is %d", peak, bound)
 	}
+	t.Logf("%s: up to %v records queued (bound %d)", r.fault, peak, bound)
 }
