@@ -199,7 +199,7 @@ dist: ## release archives, checksums and the krew manifest into DIST
 # By hand, not in `make test`: hours of churn with a fault every few minutes.
 # SOAK=2h is the documented run; SOAKFLAGS adds test/soak's flags.
 SOAK      ?= 2h
-faults: ## the fault tests alone (TestFault*: apiserver restart, relist, partition, slow binds, node deletion)
+faults: ## the fault tests alone (TestFault*: apiserver restart, relist, partition, slow binds, node deletion, a minute without the apiserver, slow record writes)
 	$(GO) test -count=1 -vet=off -timeout 20m -ldflags "$(LDFLAGS)" ./test/integration/ -run 'TestFault' -v
 
 soak: scheduler ## the built scheduler for SOAK (2h) under churn and faults; report in _output/soak/soak.md
