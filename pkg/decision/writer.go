@@ -40,6 +40,9 @@ type Stored struct {
 // scheduling cycle never waits for the API server. The queue holds at most
 // Config.QueueSize records, one per pod: a newer record of a queued pod takes
 // its place. When the queue is full the new record is dropped and counted.
+// Records are written every flushEvery (half a second), or at once when a
+// full batch is queued: the API server's work for a write is mostly per
+// request below a few dozen records (docs/decisions.md, "What it costs").
 // It also deletes the profile's records past Config.Retention and beyond
 // Config.MaxRecords.
 type Writer struct {
@@ -85,12 +88,10 @@ func NewWriter(store Store, profile string, cfg Config) *Writer {
 // Enqueue queues d; it never blocks.
 func (w *Writer) Enqueue(d *Decision) {
 	w.active.Store(true)
-	if !w.push(d, true) {
+	if !w.push(d, true) || w.Len() < w.batch {
 		return
 	}
-	// Wake the writer at once: a record waits only for the writes ahead of
-	// it, which keeps what a killed scheduler loses small. Under load the
-	// records queue up while a batch is written, and go in the next one.
+	// A full batch waits for nothing more.
 	select {
 	case w.wake <- struct{}{}:
 	default:

@@ -318,6 +318,37 @@ func TestWriterBatchesFirstAttemptBindings(t *testing.T) {
 	}
 }
 
+// TestWriterWritesFullBatchesAtOnce: records wait for the flush, unless a
+// full batch is queued, which is written at once, as one write.
+func TestWriterWritesFullBatchesAtOnce(t *testing.T) {
+	store := newFakeStore()
+	w := testWriter(store, "full", Config{QueueSize: 100, Retention: time.Hour, MaxRecords: 100})
+	w.flushEvery = time.Hour
+	w.batch = 10
+	_, ctx := ktesting.NewTestContext(t)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go w.Run(ctx)
+	enqueue := func(from, to int) {
+		for i := from; i < to; i++ {
+			d := record("full", i, 1, time.Now())
+			d.Outcome = Bound
+			w.Enqueue(d)
+		}
+	}
+	enqueue(0, 9)
+	// Nothing wakes the writer: the flush is an hour away.
+	time.Sleep(50 * time.Millisecond)
+	if r, writes := store.count(); writes != 0 {
+		t.Fatalf("%d records written in %d writes before a batch was full", r, writes)
+	}
+	enqueue(9, 10)
+	waitFor(t, "the full batch written", func() bool { r, _ := store.count(); return r == 10 })
+	if _, writes := store.count(); writes != 1 {
+		t.Errorf("10 records in %d writes, want 1", writes)
+	}
+}
+
 // TestWriterCollectsBatches: a batch goes once its newest record is past the
 // retention, or as a whole while there are more records than MaxRecords,
 // counting each of its records.
