@@ -223,10 +223,16 @@ func (w *Writer) drain(logger klog.Logger) {
 	}
 }
 
-// writeAll writes the queue in batches until it is empty or a write fails;
-// it reports whether all writes succeeded.
+// writeAll writes the queue in batches, then full batches only, until the
+// queue holds less than a batch or a write fails; it reports whether all
+// writes succeeded. Records that arrive during the writes wait for the next
+// flush unless they make a full batch: otherwise, under load, each write
+// would carry only what arrived during the one before.
 func (w *Writer) writeAll(ctx context.Context) bool {
-	for {
+	for first := true; ; first = false {
+		if !first && w.Len() < w.batch {
+			return true
+		}
 		batch := w.take(w.batch)
 		if len(batch) == 0 {
 			return true

@@ -349,6 +349,52 @@ func TestWriterWritesFullBatchesAtOnce(t *testing.T) {
 	}
 }
 
+// gatedStore holds each batch write until gate lets it through.
+type gatedStore struct {
+	*fakeStore
+	gate chan struct{}
+}
+
+func (s gatedStore) WriteBatch(ctx context.Context, namespace, profile string, ds []*Decision) error {
+	<-s.gate
+	return s.fakeStore.WriteBatch(ctx, namespace, profile, ds)
+}
+
+// TestWriterLeavesLateRecordsForTheFlush: records that arrive while a write
+// is in flight are not written right after it (each write would then carry
+// only what arrived during the one before), but wait for the flush, or for
+// a full batch.
+func TestWriterLeavesLateRecordsForTheFlush(t *testing.T) {
+	store := gatedStore{fakeStore: newFakeStore(), gate: make(chan struct{})}
+	w := testWriter(store, "late", Config{QueueSize: 100, Retention: time.Hour, MaxRecords: 100})
+	w.flushEvery = time.Hour
+	w.batch = 10
+	_, ctx := ktesting.NewTestContext(t)
+	ctx, cancel := context.WithCancel(ctx)
+	go w.Run(ctx)
+	defer func() {
+		close(store.gate)
+		cancel()
+		<-w.Done()
+	}()
+	enqueue := func(from, to int) {
+		for i := from; i < to; i++ {
+			d := record("late", i, 1, time.Now())
+			d.Outcome = Bound
+			w.Enqueue(d)
+		}
+	}
+	enqueue(0, 10)
+	waitFor(t, "the full batch taken", func() bool { return w.Len() == 0 })
+	enqueue(10, 15)
+	store.gate <- struct{}{}
+	waitFor(t, "the full batch written", func() bool { r, _ := store.count(); return r == 10 })
+	time.Sleep(50 * time.Millisecond)
+	if n := w.Len(); n != 5 {
+		t.Errorf("%d records queued after the write, want the 5 that arrived during it", n)
+	}
+}
+
 // TestWriterCollectsBatches: a batch goes once its newest record is past the
 // retention, or as a whole while there are more records than MaxRecords,
 // counting each of its records.
