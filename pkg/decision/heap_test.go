@@ -75,8 +75,7 @@ func sampleRecord(i int) *Decision {
 
 // TestRecordSize: the top scores as the scheduler writes them are under
 // half the bytes of a {plugin, score} pair per node and plugin, the
-// encoding TopScores replaced (bytes are most of what a record costs the API
-// server).
+// encoding TopScores replaced.
 func TestRecordSize(t *testing.T) {
 	d := sampleRecord(7)
 	record, err := json.Marshal(d)

@@ -14,8 +14,9 @@ import (
 //	 "nodes": [{"node": "node-a", "total": 142, "scores": [100, 42]}, ...]}
 //
 // The framework scores every node with the same plugins, so this holds the
-// same as a list of {plugin, score} per node in under a third of the bytes,
-// and bytes are most of what a record costs the API server to store. A node
+// same as a list of {plugin, score} per node in under a third of the bytes
+// and under half the JSON values, and the API server's work for a record goes
+// with its values (docs/decisions.md, "What it costs"). A node
 // whose plugins differ from the first node's (the framework never does
 // that) lists its own "plugins". Records written before this encoding (a
 // list of NodeScore) are read too.
