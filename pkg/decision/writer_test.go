@@ -329,13 +329,7 @@ func TestWriterWritesFullBatchesAtOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go w.Run(ctx)
-	enqueue := func(from, to int) {
-		for i := from; i < to; i++ {
-			d := record("full", i, 1, time.Now())
-			d.Outcome = Bound
-			w.Enqueue(d)
-		}
-	}
+	enqueue := func(from, to int) { enqueueBound(w, "full", from, to) }
 	enqueue(0, 9)
 	// Nothing wakes the writer: the flush is an hour away.
 	time.Sleep(50 * time.Millisecond)
@@ -346,6 +340,16 @@ func TestWriterWritesFullBatchesAtOnce(t *testing.T) {
 	waitFor(t, "the full batch written", func() bool { r, _ := store.count(); return r == 10 })
 	if _, writes := store.count(); writes != 1 {
 		t.Errorf("10 records in %d writes, want 1", writes)
+	}
+}
+
+// enqueueBound queues records from..to-1 of pods bound at their first
+// attempt.
+func enqueueBound(w *Writer, profile string, from, to int) {
+	for i := from; i < to; i++ {
+		d := record(profile, i, 1, time.Now())
+		d.Outcome = Bound
+		w.Enqueue(d)
 	}
 }
 
@@ -377,13 +381,7 @@ func TestWriterLeavesLateRecordsForTheFlush(t *testing.T) {
 		cancel()
 		<-w.Done()
 	}()
-	enqueue := func(from, to int) {
-		for i := from; i < to; i++ {
-			d := record("late", i, 1, time.Now())
-			d.Outcome = Bound
-			w.Enqueue(d)
-		}
-	}
+	enqueue := func(from, to int) { enqueueBound(w, "late", from, to) }
 	enqueue(0, 10)
 	waitFor(t, "the full batch taken", func() bool { return w.Len() == 0 })
 	enqueue(10, 15)

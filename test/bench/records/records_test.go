@@ -69,18 +69,7 @@ const (
 var workloads = []string{"SchedulingBasic", "HostnameAntiAffinity"}
 
 func BenchmarkRecording(b *testing.B) {
-	_, ctx := ktesting.NewTestContext(b)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	cluster, err := localcluster.Start(ctx, localcluster.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cluster.Stop()
-	cs, err := kubernetes.NewForConfig(cluster.Config)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ctx, cluster, cs := startCluster(b)
 	dyn, err := dynamic.NewForConfig(cluster.Config)
 	if err != nil {
 		b.Fatal(err)
@@ -148,6 +137,24 @@ func BenchmarkRecording(b *testing.B) {
 		b.Logf("%s, %d nodes, %d pods, records to %s, medians of %d rounds: recording on %.1f pods/s %.2f ms CPU/pod; off %.1f pods/s %.2f ms CPU/pod; on/off pods/s %.3f, CPU/pod %.3f; median of the rounds' on/off: pods/s %.3f, CPU/pod %.3f; %.3f API writes of records per pod, %.0f bytes stored per record",
 			w, *nodes, *pods, *store, *rounds, onRate, onCPU*1000, offRate, offCPU*1000, onRate/offRate, onCPU/offCPU, median(rateRatios[w]), median(cpuRatios[w]), writes[w], size[w])
 	}
+}
+
+// startCluster starts the in-process control plane for the benchmark; it
+// stops when the benchmark ends.
+func startCluster(b *testing.B) (context.Context, *localcluster.Cluster, kubernetes.Interface) {
+	_, ctx := ktesting.NewTestContext(b)
+	ctx, cancel := context.WithCancel(ctx)
+	b.Cleanup(cancel)
+	cluster, err := localcluster.Start(ctx, localcluster.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(cluster.Stop)
+	cs, err := kubernetes.NewForConfig(cluster.Config)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ctx, cluster, cs
 }
 
 // twoProfiles is the deployable configuration with a second profile, the

@@ -1,7 +1,6 @@
 package records
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"testing"
@@ -9,11 +8,8 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/klog/v2/ktesting"
 	"k8s.io/utils/ptr"
 
-	"github.com/kube-placement/placement-scheduler/internal/localcluster"
 	"github.com/kube-placement/placement-scheduler/pkg/decision"
 )
 
@@ -26,18 +22,7 @@ import (
 var batchSize = flag.Int("batch", 10, "BenchmarkRecordWrites: records to a write")
 
 func BenchmarkRecordWrites(b *testing.B) {
-	_, ctx := ktesting.NewTestContext(b)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	cluster, err := localcluster.Start(ctx, localcluster.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cluster.Stop()
-	cs, err := kubernetes.NewForConfig(cluster.Config)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ctx, cluster, cs := startCluster(b)
 	store, err := decision.NewAPIStore(cluster.Config)
 	if err != nil {
 		b.Fatal(err)
