@@ -279,6 +279,14 @@ func (w *Writer) write(ctx context.Context, records []*Decision) bool {
 					logger.V(2).Info("Dropping decision records: nowhere to write them", "records", len(ds), "namespace", ds[0].Namespace, "err", err)
 					continue
 				}
+				// The API server refuses them: its CRD is older than this
+				// scheduler (helm does not upgrade CRDs). No retry helps
+				// either, and the operator has something to do.
+				if apierrors.IsInvalid(err) {
+					recordsDropped.WithLabelValues(w.profile).Add(float64(len(ds)))
+					logger.Error(err, "Dropping decision records the API server refuses; apply the CRDs of this release (manifests/crds/, the chart's crds/)", "records", len(ds), "namespace", ds[0].Namespace)
+					continue
+				}
 				writeErrors.WithLabelValues(w.profile).Inc()
 				mu.Lock()
 				failed++

@@ -39,6 +39,14 @@ func namespaceGone() error {
 	return apierrors.NewNotFound(schema.GroupResource{Resource: "namespaces"}, gone)
 }
 
+// refused is a namespace whose records the API server refuses as invalid,
+// as one with an older CRD would.
+const refused = "refused"
+
+func recordRefused() error {
+	return apierrors.NewInvalid(schema.GroupKind{Group: Group, Kind: Kind}, "r", nil)
+}
+
 func (s *fakeStore) Write(_ context.Context, d *Decision) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -47,6 +55,9 @@ func (s *fakeStore) Write(_ context.Context, d *Decision) error {
 	}
 	if d.Namespace == gone {
 		return namespaceGone()
+	}
+	if d.Namespace == refused {
+		return recordRefused()
 	}
 	s.writes++
 	s.records[d.Namespace+"/"+d.Name] = d
@@ -62,6 +73,9 @@ func (s *fakeStore) WriteBatch(_ context.Context, namespace, _ string, ds []*Dec
 	}
 	if namespace == gone {
 		return namespaceGone()
+	}
+	if namespace == refused {
+		return recordRefused()
 	}
 	for _, d := range ds {
 		if d.Namespace != namespace || !Batched(d) {
@@ -434,8 +448,9 @@ func TestWriterCollectsBatches(t *testing.T) {
 }
 
 // TestWriterDropsRecordsOfGoneNamespaces: records whose namespace was
-// deleted cannot be written; they are dropped and counted at once instead
-// of being retried, which would hold back the others behind a backoff.
+// deleted, or that the API server refuses as invalid, cannot be written;
+// they are dropped and counted at once instead of being retried, which
+// would hold back the others behind a backoff.
 func TestWriterDropsRecordsOfGoneNamespaces(t *testing.T) {
 	store := newFakeStore()
 	w := testWriter(store, "gone", Config{QueueSize: 100, Retention: time.Hour, MaxRecords: 100})
@@ -443,8 +458,13 @@ func TestWriterDropsRecordsOfGoneNamespaces(t *testing.T) {
 	for i := range 20 {
 		d := record("gone", i, 1+i%2, time.Now())
 		d.Outcome = Bound
-		if i < 10 {
+		switch {
+		case i < 5:
 			d.Namespace = gone
+		case i < 10:
+			// Refused as invalid (a CRD older than the scheduler): no
+			// retry helps either.
+			d.Namespace = refused
 		}
 		w.Enqueue(d)
 	}
@@ -453,7 +473,7 @@ func TestWriterDropsRecordsOfGoneNamespaces(t *testing.T) {
 	defer cancel()
 	go w.Run(ctx)
 	waitFor(t, "the other records written", func() bool { r, _ := store.count(); return r == 10 })
-	waitFor(t, "the gone namespace's records dropped", func() bool { return dropped(t, "gone")-before == 10 })
+	waitFor(t, "the gone and refused namespaces' records dropped", func() bool { return dropped(t, "gone")-before == 10 })
 	if n := w.Len(); n != 0 {
 		t.Errorf("%d records still queued", n)
 	}
