@@ -242,12 +242,7 @@ func TestWriterBoundsItsQueue(t *testing.T) {
 // decisions are written, not lost.
 func TestWriterWritesWhatItHoldsWhenStopped(t *testing.T) {
 	store := newFakeStore()
-	w := testWriter(store, "stopping", Config{QueueSize: 100, Retention: time.Hour, MaxRecords: 100})
-	w.flushEvery = time.Hour
-	w.batch = 1000
-	_, ctx := ktesting.NewTestContext(t)
-	ctx, cancel := context.WithCancel(ctx)
-	go w.Run(ctx)
+	w, cancel := startUnflushed(t, store, "stopping", 1000)
 	for i := range 50 {
 		w.Enqueue(record("stopping", i, 1, time.Now()))
 	}
@@ -336,13 +331,8 @@ func TestWriterBatchesFirstAttemptBindings(t *testing.T) {
 // full batch is queued, which is written at once, as one write.
 func TestWriterWritesFullBatchesAtOnce(t *testing.T) {
 	store := newFakeStore()
-	w := testWriter(store, "full", Config{QueueSize: 100, Retention: time.Hour, MaxRecords: 100})
-	w.flushEvery = time.Hour
-	w.batch = 10
-	_, ctx := ktesting.NewTestContext(t)
-	ctx, cancel := context.WithCancel(ctx)
+	w, cancel := startUnflushed(t, store, "full", 10)
 	defer cancel()
-	go w.Run(ctx)
 	enqueue := func(from, to int) { enqueueBound(w, "full", from, to) }
 	enqueue(0, 9)
 	// Nothing wakes the writer: the flush is an hour away.
@@ -355,6 +345,19 @@ func TestWriterWritesFullBatchesAtOnce(t *testing.T) {
 	if _, writes := store.count(); writes != 1 {
 		t.Errorf("10 records in %d writes, want 1", writes)
 	}
+}
+
+// startUnflushed runs a writer whose flush is an hour away, so that only a
+// full batch of the given size, or stopping it, makes it write; cancel
+// stops it.
+func startUnflushed(t *testing.T, store Store, profile string, batch int) (*Writer, context.CancelFunc) {
+	w := testWriter(store, profile, Config{QueueSize: 100, Retention: time.Hour, MaxRecords: 100})
+	w.flushEvery = time.Hour
+	w.batch = batch
+	_, ctx := ktesting.NewTestContext(t)
+	ctx, cancel := context.WithCancel(ctx)
+	go w.Run(ctx)
+	return w, cancel
 }
 
 // enqueueBound queues records from..to-1 of pods bound at their first
@@ -384,12 +387,7 @@ func (s gatedStore) WriteBatch(ctx context.Context, namespace, profile string, d
 // a full batch.
 func TestWriterLeavesLateRecordsForTheFlush(t *testing.T) {
 	store := gatedStore{fakeStore: newFakeStore(), gate: make(chan struct{})}
-	w := testWriter(store, "late", Config{QueueSize: 100, Retention: time.Hour, MaxRecords: 100})
-	w.flushEvery = time.Hour
-	w.batch = 10
-	_, ctx := ktesting.NewTestContext(t)
-	ctx, cancel := context.WithCancel(ctx)
-	go w.Run(ctx)
+	w, cancel := startUnflushed(t, store, "late", 10)
 	defer func() {
 		close(store.gate)
 		cancel()
