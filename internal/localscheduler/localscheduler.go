@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/component-base/configz"
@@ -257,12 +258,13 @@ func (s *Scheduler) Crash() {
 	s.Stop()
 }
 
-// Unwritten is the number of records of bound pods the instance holds
-// unwritten: after a crash, those it lost (its binding cycles still under
-// way when it died included, once they ended).
-func (s *Scheduler) Unwritten() int {
+// Unwritten lists the pods of the records the instance holds unwritten of
+// attempts that may have bound their pod: after a crash, those it lost (its
+// binding cycles still under way when it died included, once they ended,
+// whether or not it saw their bind succeed).
+func (s *Scheduler) Unwritten() []types.UID {
 	if s.recording == nil {
-		return 0
+		return nil
 	}
 	return s.recording.Unwritten()
 }

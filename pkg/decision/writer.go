@@ -143,17 +143,17 @@ func (w *Writer) requeue(d *Decision) {
 	w.push(d, false)
 }
 
-// Queued counts the queued records with the given outcome.
-func (w *Writer) Queued(o Outcome) int {
+// Queued lists the pods of the queued records that match.
+func (w *Writer) Queued(match func(*Decision) bool) []types.UID {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	n := 0
-	for _, d := range w.queue {
-		if d.Outcome == o {
-			n++
+	var pods []types.UID
+	for uid, d := range w.queue {
+		if match(d) {
+			pods = append(pods, uid)
 		}
 	}
-	return n
+	return pods
 }
 
 // Len is the number of queued records.

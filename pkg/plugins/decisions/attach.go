@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	schedulerappconfig "k8s.io/kubernetes/cmd/kube-scheduler/app/config"
 	"k8s.io/kubernetes/pkg/scheduler"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
@@ -73,13 +74,22 @@ func (r *Recording) Abandon() {
 	}
 }
 
-// Unwritten counts the records of bound pods the writers hold.
-func (r *Recording) Unwritten() int {
-	n := 0
+// Unwritten lists the pods of the records the writers hold of attempts that
+// may have bound their pod.
+func (r *Recording) Unwritten() []types.UID {
+	var pods []types.UID
 	for _, w := range r.writers {
-		n += w.Queued(decision.Bound)
+		pods = append(pods, w.Queued(mayHaveBound)...)
 	}
-	return n
+	return pods
+}
+
+// mayHaveBound: the attempt bound its pod, or its binding cycle failed after
+// choosing a node. The API server may have bound the pod all the same: a
+// stopping scheduler cancels its bind requests, and one the API server
+// completed still fails on the scheduler's side.
+func mayHaveBound(d *decision.Decision) bool {
+	return d.Outcome == decision.Bound || d.Outcome == decision.Failed && d.Node != ""
 }
 
 // Wait returns once every writer has stopped (ctx ended, the queue written

@@ -53,3 +53,24 @@ func TestParseArgs(t *testing.T) {
 		})
 	}
 }
+
+func TestMayHaveBound(t *testing.T) {
+	tests := []struct {
+		name string
+		d    decision.Decision
+		want bool
+	}{
+		{name: "bound", d: decision.Decision{Outcome: decision.Bound, Node: "n1"}, want: true},
+		{name: "binding cycle failed after choosing a node", d: decision.Decision{Outcome: decision.Failed, Node: "n1"}, want: true},
+		{name: "failed before choosing a node", d: decision.Decision{Outcome: decision.Failed}},
+		{name: "unschedulable", d: decision.Decision{Outcome: decision.Unschedulable}},
+		{name: "nominated: preemption, not a binding", d: decision.Decision{Outcome: decision.Nominated, Node: "n1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := mayHaveBound(&tc.d); got != tc.want {
+				t.Errorf("mayHaveBound(%s on %q) = %v, want %v", tc.d.Outcome, tc.d.Node, got, tc.want)
+			}
+		})
+	}
+}
