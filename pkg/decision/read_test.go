@@ -14,7 +14,7 @@ import (
 )
 
 // TestReadMergesBatches: List and Get read the pods' own records and the
-// batched ones alike, select batched ones by the pod's labels and name as
+// batched ones alike, packed or as earlier releases stored them, select batched ones by the pod's labels and name as
 // the API server selects own ones, and keep one record per pod, the newest
 // (an own record left by an earlier scheduler and a batched one of the
 // pod's binding).
@@ -34,9 +34,22 @@ func TestReadMergesBatches(t *testing.T) {
 		}
 		return &unstructured.Unstructured{Object: m}
 	}
-	// A batch as the writer stores it: its records without kind, namespace
-	// and profile, which readers take from the batch.
+	// A batch as the writer stores it: its records packed, without kind,
+	// namespace and profile, which readers take from the batch.
 	batch := func(ns, name string, ds ...Decision) runtime.Object {
+		ptrs := make([]*Decision, len(ds))
+		for i := range ds {
+			ptrs[i] = &ds[i]
+		}
+		b, err := packBatch(ns, "p", ptrs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Name = name
+		return toU(b)
+	}
+	// A batch as releases before packing stored it.
+	unpacked := func(ns, name string, ds ...Decision) runtime.Object {
 		stored := make([]Decision, len(ds))
 		for i := range ds {
 			stored[i] = inBatch(&ds[i])
@@ -52,7 +65,7 @@ func TestReadMergesBatches(t *testing.T) {
 		batch("ns1", "batch-1", rec("ns1", "uid-b", "b", Bound, t0.Add(2*time.Minute), "web"),
 			rec("ns1", "uid-c", "c", Bound, t0.Add(3*time.Minute), "db")),
 		batch("ns1", "batch-2", rec("ns1", "uid-a", "a", Bound, t0.Add(4*time.Minute), "web")),
-		batch("ns2", "batch-3", rec("ns2", "uid-d", "d", Bound, t0.Add(5*time.Minute), "web")),
+		unpacked("ns2", "batch-3", rec("ns2", "uid-d", "d", Bound, t0.Add(5*time.Minute), "web")),
 	}
 	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{
 		GroupVersionResource: Kind + "List", BatchGroupVersionResource: BatchKind + "List",

@@ -76,16 +76,11 @@ func (s *APIStore) Write(ctx context.Context, d *Decision) error {
 // WriteBatch creates one PlacementDecisionBatch holding the records, all of
 // namespace, under a generated name: one request for them all.
 func (s *APIStore) WriteBatch(ctx context.Context, namespace, profile string, ds []*Decision) error {
-	b := &DecisionBatch{
-		TypeMeta:   metav1.TypeMeta{APIVersion: Group + "/" + Version, Kind: BatchKind},
-		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, GenerateName: batchPrefix},
-		Profile:    profile,
-		Decisions:  make([]Decision, 0, len(ds)),
+	b, err := packBatch(namespace, profile, ds)
+	if err != nil {
+		return err
 	}
-	for _, d := range ds {
-		b.Decisions = append(b.Decisions, inBatch(d))
-	}
-	err := s.send(ctx, s.writes.Post().Namespace(namespace).Resource(BatchResource), b)
+	err = s.send(ctx, s.writes.Post().Namespace(namespace).Resource(BatchResource), b)
 	if !apierrors.IsNotFound(err) {
 		return err
 	}
@@ -115,17 +110,6 @@ func (s *APIStore) send(ctx context.Context, req *rest.Request, obj any) error {
 	return req.Param("fieldManager", FieldManager).Param("fieldValidation", "Ignore").Body(body).Do(ctx).Error()
 }
 
-// inBatch is d as a batch holds it: without what the batch says once for
-// all its records (kind, namespace, profile), which batchFromUnstructured
-// puts back.
-func inBatch(d *Decision) Decision {
-	out := *d
-	out.TypeMeta = metav1.TypeMeta{}
-	out.Namespace = ""
-	out.Profile = ""
-	return out
-}
-
 // batchPrefix starts the generated names of batches.
 const batchPrefix = "batch-"
 
@@ -145,18 +129,12 @@ func (s *APIStore) List(ctx context.Context, profile string, fn func(Stored)) er
 		return err
 	}
 	return eachObject(ctx, s.client, BatchGroupVersionResource, "", metav1.ListOptions{}, func(u *unstructured.Unstructured) error {
-		b, err := batchFromUnstructured(u)
+		b, err := batchHeader(u)
 		if err != nil {
 			return err
 		}
 		if b.Profile == profile {
-			st := Stored{Namespace: b.Namespace, Name: b.Name, Batch: true, Records: len(b.Decisions)}
-			for _, d := range b.Decisions {
-				if d.Time.Time.After(st.Newest) {
-					st.Newest = d.Time.Time
-				}
-			}
-			fn(st)
+			fn(b.stored())
 		}
 		return nil
 	})
@@ -197,22 +175,4 @@ func FromUnstructured(u *unstructured.Unstructured) (*Decision, error) {
 		return nil, err
 	}
 	return &d, nil
-}
-
-// batchFromUnstructured converts a PlacementDecisionBatch; its records get
-// the kind of a record, and the batch's namespace and profile.
-func batchFromUnstructured(u *unstructured.Unstructured) (*DecisionBatch, error) {
-	var b DecisionBatch
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &b); err != nil {
-		return nil, err
-	}
-	for i := range b.Decisions {
-		d := &b.Decisions[i]
-		d.APIVersion, d.Kind = Group+"/"+Version, Kind
-		d.Namespace = b.Namespace
-		if d.Profile == "" {
-			d.Profile = b.Profile
-		}
-	}
-	return &b, nil
 }

@@ -26,17 +26,6 @@ var (
 	BatchGroupVersionResource = schema.GroupVersionResource{Group: Group, Version: Version, Resource: BatchResource}
 )
 
-// DecisionBatch is the records of pods of one namespace, written together.
-// Each record is as a PlacementDecision would hold it (metadata: the pod's
-// UID as name, and its labels).
-type DecisionBatch struct {
-	metav1.TypeMeta   `json:",inline"`
-	metav1.ObjectMeta `json:"metadata,omitempty"`
-	// Profile is the scheduler profile whose writer wrote the batch.
-	Profile   string     `json:"profile"`
-	Decisions []Decision `json:"decisions"`
-}
-
 // Batched says whether a record goes into a batch: a pod bound at its first
 // attempt is decided once and for all, so its record is never replaced and
 // may share an object with others. A pod tried again keeps a
