@@ -165,13 +165,14 @@ func (w *Writer) Len() int {
 
 // Run writes queued records until ctx ends, then tries for a few seconds
 // more to write what is left (a stopping leader's last decisions), and
-// returns. Failed writes back off, up to 30 s, while the records wait in the
-// bounded queue.
+// returns. Failed writes back off, up to 5 s, while the records wait in the
+// bounded queue: a write to an API server that is down costs nothing to try
+// again, while a longer wait, once it is back, lets the queue overflow.
 func (w *Writer) Run(ctx context.Context) {
 	defer close(w.done)
 	logger := klog.FromContext(ctx).WithValues("profile", w.profile)
 	ctx = klog.NewContext(ctx, logger)
-	backoff := wait.Backoff{Duration: time.Second, Factor: 2, Cap: 30 * time.Second, Steps: 1 << 30}
+	backoff := wait.Backoff{Duration: time.Second, Factor: 2, Cap: 5 * time.Second, Steps: 1 << 30}
 	delay := w.flushEvery
 	flush := time.NewTimer(delay)
 	defer flush.Stop()

@@ -226,7 +226,8 @@ func namespace(workload, profile string, round int) string {
 
 // recordBytes is the mean size of a record as the API server stores it:
 // the JSON of the namespace's PlacementDecisions and
-// PlacementDecisionBatches (metadata included) over the records they hold.
+// PlacementDecisionBatches (metadata included) over the records they hold
+// (a batch's count, or its unpacked records as earlier releases wrote them).
 func recordBytes(ctx context.Context, b *testing.B, dyn dynamic.Interface, namespace string) float64 {
 	bytes, records := 0, 0
 	for _, gvr := range []schema.GroupVersionResource{decision.GroupVersionResource, decision.BatchGroupVersionResource} {
@@ -241,7 +242,9 @@ func recordBytes(ctx context.Context, b *testing.B, dyn dynamic.Interface, names
 			}
 			bytes += len(raw)
 			records++
-			if ds, ok, _ := unstructured.NestedSlice(u.Object, "decisions"); ok {
+			if n, ok, _ := unstructured.NestedInt64(u.Object, "count"); ok {
+				records += int(n) - 1
+			} else if ds, ok, _ := unstructured.NestedSlice(u.Object, "decisions"); ok {
 				records += len(ds) - 1
 			}
 		}
