@@ -9,6 +9,10 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/component-base/metrics/legacyregistry"
@@ -181,4 +185,60 @@ func checkQueue(t *testing.T, r *faultReport, peak float64, bound int) {
 		t.Errorf("up to %v records queued; the bound is %d", peak, bound)
 	}
 	t.Logf("%s: up to %v records queued (bound %d)", r.fault, peak, bound)
+}
+
+// TestOlderBatchCRDRefusesPackedBatches: a cluster left with the batch CRD
+// of a release before packing (helm does not upgrade CRDs) refuses a packed
+// batch as Invalid, which the writer drops, counts and logs (pkg/decision's
+// TestWriterDropsRecordsOfGoneNamespaces), rather than storing a batch
+// emptied by pruning.
+func TestOlderBatchCRDRefusesPackedBatches(t *testing.T) {
+	e := newEnv(t)
+	dyn, err := dynamic.NewForConfig(e.cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crds := dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
+	crd, err := crds.Get(e.ctx, decision.BatchResource+"."+decision.Group, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The schema as releases before packing had it: records unpacked only,
+	// and required.
+	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	v := versions[0].(map[string]any)
+	root := []string{"schema", "openAPIV3Schema"}
+	for _, field := range []string{"packed", "count", "newest"} {
+		unstructured.RemoveNestedField(v, append(root, "properties", field)...)
+	}
+	if err := unstructured.SetNestedStringSlice(v, []string{"profile", "decisions"}, append(root, "required")...); err != nil {
+		t.Fatal(err)
+	}
+	if err := unstructured.SetNestedSlice(crd.Object, versions, "spec", "versions"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := crds.Update(e.ctx, crd, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cs.CoreV1().Namespaces().Create(e.ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "older"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	store, err := decision.NewAPIStore(e.cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := &decision.Decision{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "older", Name: "uid-1"},
+		Pod:        decision.PodReference{Name: "a", UID: "uid-1"}, Profile: "p",
+		Time: metav1.NowMicro(), Attempts: 1, Outcome: decision.Bound, Node: "n1",
+	}
+	// The API server takes the new schema in a moment: batches written
+	// before that are stored, and the next ones refused.
+	err = wait.PollUntilContextTimeout(e.ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		err := store.WriteBatch(ctx, "older", "p", []*decision.Decision{record})
+		return apierrors.IsInvalid(err), nil
+	})
+	if err != nil {
+		t.Fatalf("a packed batch against the older batch CRD: never refused as Invalid: %v", err)
+	}
 }
