@@ -85,9 +85,9 @@ func inBatch(d *Decision) Decision {
 	return out
 }
 
-// batchFromUnstructured converts a PlacementDecisionBatch read with a
-// dynamic client, its records unpacked.
-func batchFromUnstructured(u *unstructured.Unstructured) (*DecisionBatch, error) {
+// BatchFromUnstructured converts a PlacementDecisionBatch read with a
+// dynamic client, its records unpacked (Decisions).
+func BatchFromUnstructured(u *unstructured.Unstructured) (*DecisionBatch, error) {
 	b, err := batchHeader(u)
 	if err != nil {
 		return nil, err

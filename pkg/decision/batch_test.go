@@ -52,7 +52,7 @@ func TestBatchRoundTrip(t *testing.T) {
 		t.Errorf("stored() = %+v, want %+v", got, want)
 	}
 
-	read, err := batchFromUnstructured(u)
+	read, err := BatchFromUnstructured(u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestBatchUnpackRefuses(t *testing.T) {
 				TypeMeta:   metav1.TypeMeta{APIVersion: Group + "/" + Version, Kind: BatchKind},
 				ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "batch-x"}, Profile: "p", Count: 1, Packed: tc.packed,
 			}
-			_, err := batchFromUnstructured(storedAsJSON(t, b))
+			_, err := BatchFromUnstructured(storedAsJSON(t, b))
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "ns/batch-x") {
 				t.Errorf("err = %v, want one naming ns/batch-x and saying %q", err, tc.want)
 			}

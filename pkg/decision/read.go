@@ -92,7 +92,7 @@ func List(ctx context.Context, client dynamic.Interface, o ListOptions) (*Decisi
 // none.
 func eachBatch(ctx context.Context, client dynamic.Interface, namespace string, fn func(*DecisionBatch)) error {
 	err := eachObject(ctx, client, BatchGroupVersionResource, namespace, metav1.ListOptions{}, func(u *unstructured.Unstructured) error {
-		b, err := batchFromUnstructured(u)
+		b, err := BatchFromUnstructured(u)
 		if err == nil {
 			fn(b)
 		}

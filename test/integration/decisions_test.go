@@ -13,7 +13,6 @@ import (
 	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 
@@ -108,10 +107,16 @@ func TestDecisionRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 		found := 0
-		for _, u := range list.Items {
-			entries, _, _ := unstructured.NestedSlice(u.Object, "decisions")
-			for _, entry := range entries {
-				if uid, _, _ := unstructured.NestedString(entry.(map[string]any), "pod", "uid"); uid == string(bound.UID) {
+		for i := range list.Items {
+			b, err := decision.BatchFromUnstructured(&list.Items[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Count != len(b.Decisions) || len(b.Decisions) == 0 {
+				t.Errorf("batch %s: count %d, %d records", b.Name, b.Count, len(b.Decisions))
+			}
+			for _, d := range b.Decisions {
+				if d.Pod.UID == string(bound.UID) {
 					found++
 				}
 			}
